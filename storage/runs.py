@@ -1,0 +1,180 @@
+"""Running things exactly once: apply runs, named locks, and Slack retry deduplication."""
+
+from datetime import timedelta
+from typing import cast
+
+from storage.base import Row, StoreBase, from_text, inserted_id, maybe_from_text, to_text
+from storage.errors import RecordNotFound
+from storage.records import (
+    BOT_ACTOR,
+    FINISHED_RUN_STATES,
+    RUN_STATES,
+    ApplyRun,
+    LockRecord,
+    RunKind,
+    RunState,
+)
+
+# States worth a line in the audit log: the request, the moment the database changed, the end.
+_AUDITED_STATES: frozenset[RunState] = FINISHED_RUN_STATES | {"requested", "applied_doc_pending"}
+
+REQUEST_MEMORY = timedelta(days=1)
+"""How long a Slack delivery key is remembered; Slack retries within minutes."""
+
+
+def _run(row: Row) -> ApplyRun:
+    return ApplyRun(
+        id=row["id"],
+        revision=row["revision"],
+        kind=cast(RunKind, row["kind"]),
+        state=cast(RunState, row["state"]),
+        requested_by=row["requested_by"],
+        channel=row["channel"],
+        thread_ts=row["thread_ts"],
+        started_at=from_text(row["started_at"]),
+        updated_at=from_text(row["updated_at"]),
+        finished_at=maybe_from_text(row["finished_at"]),
+        error=row["error"],
+        doc_commit=row["doc_commit"],
+    )
+
+
+def _lock(row: Row) -> LockRecord:
+    return LockRecord(
+        name=row["name"], holder=row["holder"], acquired_at=from_text(row["acquired_at"])
+    )
+
+
+class RunQueries(StoreBase):
+    def create_run(
+        self,
+        revision: str,
+        kind: RunKind,
+        requested_by: str,
+        *,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> ApplyRun:
+        """Record a requested apply or rollback; `channel`/`thread_ts` say where to report."""
+        now = self._now()
+        with self._db.atomic():
+            self._require_revision(revision)
+            cursor = self._execute(
+                "INSERT INTO apply_runs (revision, kind, state, requested_by, channel, "
+                "thread_ts, started_at, updated_at) VALUES (?, ?, 'requested', ?, ?, ?, ?, ?)",
+                [revision, kind, requested_by, channel, thread_ts, now, now],
+            )
+            run = self._stored_run(inserted_id(cursor))
+            self.audit(requested_by, f"{kind}_requested", revision, run_id=run.id)
+        return run
+
+    def advance_run(
+        self,
+        run_id: int,
+        new_state: RunState,
+        *,
+        error: str | None = None,
+        doc_commit: str | None = None,
+    ) -> ApplyRun:
+        """Move a run to `new_state`, setting `error`/`doc_commit` when given.
+
+        Which transitions are allowed is the apply core's business; the store only records.
+        A finished state (succeeded, failed, interrupted) sets `finished_at`.
+        """
+        if new_state not in RUN_STATES:
+            raise ValueError(f"unknown run state {new_state!r}")
+        now = self._now()
+        finished_at = now if new_state in FINISHED_RUN_STATES else None
+        with self._db.atomic():
+            updated = self._execute(
+                "UPDATE apply_runs SET state = ?, updated_at = ?, "
+                "finished_at = COALESCE(?, finished_at), error = COALESCE(?, error), "
+                "doc_commit = COALESCE(?, doc_commit) WHERE id = ?",
+                [new_state, now, finished_at, error, doc_commit, run_id],
+            ).rowcount
+            if not updated:
+                raise RecordNotFound(f"No apply run #{run_id} is known to schemabot.")
+            run = self._stored_run(run_id)
+            if new_state in _AUDITED_STATES:
+                self.audit(
+                    BOT_ACTOR,
+                    f"{run.kind}_{new_state}",
+                    run.revision,
+                    run_id=run_id,
+                    error=run.error,
+                    doc_commit=run.doc_commit,
+                )
+        return run
+
+    def get_run(self, run_id: int) -> ApplyRun | None:
+        row = self._row("SELECT * FROM apply_runs WHERE id = ?", [run_id])
+        return None if row is None else _run(row)
+
+    def runs_for(self, revision: str) -> list[ApplyRun]:
+        """The revision's runs, oldest first."""
+        rows = self._rows("SELECT * FROM apply_runs WHERE revision = ? ORDER BY id", [revision])
+        return [_run(row) for row in rows]
+
+    def unfinished_runs(self) -> list[ApplyRun]:
+        """Runs not yet finished: at start-up, the ones a crash interrupted."""
+        rows = self._rows("SELECT * FROM apply_runs WHERE finished_at IS NULL ORDER BY id")
+        return [_run(row) for row in rows]
+
+    def try_acquire_lock(self, name: str, holder: str) -> bool:
+        """Take the lock if nobody holds it, `holder` included; True when taken."""
+        with self._db.atomic():
+            taken = self._execute(
+                "INSERT INTO locks (name, holder, acquired_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO NOTHING",
+                [name, holder, self._now()],
+            ).rowcount
+        return taken == 1
+
+    def release_lock(self, name: str, holder: str) -> bool:
+        """Release the lock if `holder` holds it; False when it did not."""
+        with self._db.atomic():
+            released = self._execute(
+                "DELETE FROM locks WHERE name = ? AND holder = ?", [name, holder]
+            ).rowcount
+        return released == 1
+
+    def break_lock(self, name: str, actor: str) -> LockRecord | None:
+        """Release a lock whoever holds it (a user clearing a stuck lock); audited."""
+        with self._db.atomic():
+            lock = self.get_lock(name)
+            if lock is None:
+                return None
+            self._execute("DELETE FROM locks WHERE name = ?", [name])
+            self.audit(actor, "lock_broken", None, lock=name, holder=lock.holder)
+        return lock
+
+    def get_lock(self, name: str) -> LockRecord | None:
+        row = self._row("SELECT * FROM locks WHERE name = ?", [name])
+        return None if row is None else _lock(row)
+
+    def list_locks(self) -> list[LockRecord]:
+        return [_lock(row) for row in self._rows("SELECT * FROM locks ORDER BY name")]
+
+    def first_delivery(self, key: str) -> bool:
+        """True the first time `key` is seen, so a retried Slack request is handled once.
+
+        Keys older than `REQUEST_MEMORY` are forgotten on the way.
+        """
+        now = self._clock()
+        with self._db.atomic():
+            self._execute(
+                "DELETE FROM processed_requests WHERE seen_at < ?",
+                [to_text(now - REQUEST_MEMORY)],
+            )
+            first = self._execute(
+                "INSERT INTO processed_requests (key, seen_at) VALUES (?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                [key, to_text(now)],
+            ).rowcount
+        return first == 1
+
+    def _stored_run(self, run_id: int) -> ApplyRun:
+        run = self.get_run(run_id)
+        if run is None:
+            raise RecordNotFound(f"No apply run #{run_id} is known to schemabot.")
+        return run

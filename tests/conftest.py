@@ -1,0 +1,47 @@
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage.store import Store
+
+
+class FixedClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2025, 3, 14, 9, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def state_path(tmp_path: Path) -> Path:
+    """Where the `store` fixture keeps its state file (its folder does not exist yet)."""
+    return tmp_path / "state" / "state.db"
+
+
+@pytest.fixture
+def store(state_path: Path, clock: FixedClock) -> Iterator[Store]:
+    """A Store on a fresh state file, on the fixed clock."""
+    with Store.open(state_path, clock) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """Real Alembic histories kept beside the repository, in `../shared/corpus`; read-only."""
+    folder = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    if not folder.is_dir():
+        pytest.fail(f"the corpus of real histories is missing: expected it at {folder}")
+    return folder
