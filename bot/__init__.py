@@ -1,0 +1,1 @@
+"""schemabot: the review of a team's Alembic schema changes, run from Slack."""

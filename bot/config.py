@@ -1,0 +1,304 @@
+"""Settings from the environment and `schemabot.toml`, validated once at start.
+
+Every key of the contract is an environment variable; the TOML file may set the same
+keys in lower case without the `SCHEMABOT_` prefix. The environment wins over the file.
+Unknown keys and malformed values stop the bot with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.errors import SchemabotError
+
+PREFIX = "SCHEMABOT_"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_GIT_AUTHOR = "schemabot <schemabot@localhost>"
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+GIT_AUTHOR = re.compile(r"^(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>$")
+
+
+class ConfigError(SchemabotError):
+    """A setting is missing or malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class GitAuthor:
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+def _text(key: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _positive_int(key: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{key} must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(key: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{key} must be 0 or more, got {value}")
+    return value
+
+
+def _positive_float(key: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{key} must be more than 0, got {raw!r}")
+    return value
+
+
+def _user_ids(key: str, raw: str) -> frozenset[str]:
+    ids = [part.strip() for part in raw.split(",") if part.strip()]
+    bad = [user for user in ids if not SLACK_USER_ID.match(user)]
+    if bad:
+        raise ConfigError(f"{key} takes Slack user IDs like U0123ABCD; not one: {', '.join(bad)}")
+    return frozenset(ids)
+
+
+def _names(key: str, raw: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _channel(key: str, raw: str) -> str:
+    value = raw.strip()
+    if not CHANNEL_ID.match(value):
+        raise ConfigError(f"{key} must be a channel ID like C0123ABCD (not a #name), got {value!r}")
+    return value
+
+
+def _token(prefix: str) -> Callable[[str, str], str]:
+    def parse(key: str, raw: str) -> str:
+        value = raw.strip()
+        if not value.startswith(prefix):
+            raise ConfigError(f"{key} must start with {prefix!r}")
+        return value
+
+    return parse
+
+
+def _url(key: str, raw: str) -> str:
+    value = raw.strip()
+    if not re.match(r"^https?://", value):
+        raise ConfigError(f"{key} must be an http(s) URL, got {value!r}")
+    return value if value.endswith("/") else value + "/"
+
+
+def _repo_url(key: str, raw: str) -> str:
+    value = raw.strip()
+    if not value or value.startswith("-"):
+        raise ConfigError(f"{key} must be a URL or path git can fetch")
+    return value
+
+
+def _database_url(key: str, raw: str) -> str:
+    value = raw.strip()
+    try:
+        make_url(value)
+    except ArgumentError:
+        raise ConfigError(f"{key} is not a SQLAlchemy database URL") from None
+    return value
+
+
+def _git_author(key: str, raw: str) -> GitAuthor:
+    match = GIT_AUTHOR.match(raw.strip())
+    if not match:
+        raise ConfigError(f"{key} must look like 'Name <email>', got {raw!r}")
+    return GitAuthor(match["name"], match["email"])
+
+
+def _bool(key: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{key} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its variable name, parser, and whether it is a secret."""
+
+    env: str
+    parse: Callable[[str, str], Any]
+    secret: bool = False
+
+    @property
+    def toml_key(self) -> str:
+        return self.env.removeprefix(PREFIX).lower()
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    channel: str | None = None
+    repo_url: str | None = None
+    branch: str | None = None
+    alembic_ini: str = "alembic.ini"
+    script_location: str | None = None
+    doc: str = "SCHEMA_CHANGES.md"
+    database_url: str | None = None
+    workdir: Path = Path(".schemabot")
+    state_db: Path | None = None
+    approvers: frozenset[str] = frozenset()
+    appliers: frozenset[str] = frozenset()
+    required_approvals: int = 1
+    poll_seconds: float = 30.0
+    git_author: GitAuthor = field(default_factory=lambda: _git_author("", DEFAULT_GIT_AUTHOR))
+    backup_command: str | None = None
+    lock_timeout_seconds: int = 10
+    migration_timeout_seconds: int = 900
+    squawk_exclude: frozenset[str] = frozenset()
+    lint_gate: bool = False
+
+    @property
+    def state_db_path(self) -> Path:
+        return self.state_db if self.state_db is not None else self.workdir / "state.db"
+
+    @property
+    def clone_dir(self) -> Path:
+        return self.workdir / "repo"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def require(self, *names: str) -> None:
+        """Stop with a message naming the first unset key among `names` (attribute names)."""
+        for name in names:
+            if getattr(self, name) is None:
+                raise ConfigError(f"{SETTINGS[name].env} is required for this command")
+
+    def secrets(self) -> list[str]:
+        """Every secret value in force, for redaction: tokens, passwords, URL credentials."""
+        found: list[str] = []
+        for name, setting in SETTINGS.items():
+            value = getattr(self, name)
+            if setting.secret and value:
+                found.append(str(value))
+        if self.database_url:
+            password = make_url(self.database_url).password
+            if password:
+                found.append(str(password))
+        if self.repo_url:
+            credentials = re.match(r"^[a-z+]+://([^@/]+)@", self.repo_url)
+            if credentials:
+                found.extend(part for part in credentials.group(1).split(":") if part)
+        return found
+
+    def describe(self) -> dict[str, str]:
+        """The settings in force, secrets masked, keyed by variable name."""
+        shown: dict[str, str] = {}
+        for name, setting in SETTINGS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if setting.secret:
+                shown[setting.env] = "********"
+            elif isinstance(value, frozenset):
+                shown[setting.env] = ",".join(sorted(value))
+            elif name == "database_url":
+                shown[setting.env] = make_url(value).render_as_string(hide_password=True)
+            else:
+                shown[setting.env] = str(value)
+        return shown
+
+
+SETTINGS: dict[str, Setting] = {
+    "slack_bot_token": Setting("SLACK_BOT_TOKEN", _token("xoxb-"), secret=True),
+    "slack_signing_secret": Setting("SLACK_SIGNING_SECRET", _text, secret=True),
+    "slack_app_token": Setting("SLACK_APP_TOKEN", _token("xapp-"), secret=True),
+    "slack_api_url": Setting("SCHEMABOT_SLACK_API_URL", _url),
+    "channel": Setting("SCHEMABOT_CHANNEL", _channel),
+    "repo_url": Setting("SCHEMABOT_REPO_URL", _repo_url),
+    "branch": Setting("SCHEMABOT_BRANCH", _text),
+    "alembic_ini": Setting("SCHEMABOT_ALEMBIC_INI", _text),
+    "script_location": Setting("SCHEMABOT_SCRIPT_LOCATION", _text),
+    "doc": Setting("SCHEMABOT_DOC", _text),
+    "database_url": Setting("SCHEMABOT_DATABASE_URL", _database_url),
+    "workdir": Setting("SCHEMABOT_WORKDIR", lambda key, raw: Path(raw.strip())),
+    "state_db": Setting("SCHEMABOT_STATE_DB", lambda key, raw: Path(raw.strip())),
+    "approvers": Setting("SCHEMABOT_APPROVERS", _user_ids),
+    "appliers": Setting("SCHEMABOT_APPLIERS", _user_ids),
+    "required_approvals": Setting("SCHEMABOT_REQUIRED_APPROVALS", _positive_int),
+    "poll_seconds": Setting("SCHEMABOT_POLL_SECONDS", _positive_float),
+    "git_author": Setting("SCHEMABOT_GIT_AUTHOR", _git_author),
+    "backup_command": Setting("SCHEMABOT_BACKUP_COMMAND", _text),
+    "lock_timeout_seconds": Setting("SCHEMABOT_LOCK_TIMEOUT", _non_negative_int),
+    "migration_timeout_seconds": Setting("SCHEMABOT_MIGRATION_TIMEOUT", _positive_int),
+    "squawk_exclude": Setting("SCHEMABOT_SQUAWK_EXCLUDE", _names),
+    "lint_gate": Setting("SCHEMABOT_LINT_GATE", _bool),
+}
+assert set(SETTINGS) == {f.name for f in fields(Settings)}
+
+
+def _read_toml(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    by_toml_key = {setting.toml_key: setting for setting in SETTINGS.values()}
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if key not in by_toml_key:
+            raise ConfigError(f"{path}: unknown key {key!r}")
+        if isinstance(value, list):
+            value = ",".join(str(item) for item in value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, dict):
+            raise ConfigError(f"{path}: {key} must be a single value, not a table")
+        values[by_toml_key[key].env] = str(value)
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, toml_path: Path | None = None
+) -> Settings:
+    """Read and validate the settings; raises ConfigError naming the key at fault."""
+    environ = os.environ if environ is None else environ
+    toml_path = Path("schemabot.toml") if toml_path is None else toml_path
+    raw: dict[str, str] = _read_toml(toml_path) if toml_path.is_file() else {}
+    known = {setting.env for setting in SETTINGS.values()}
+    unknown = sorted(key for key in environ if key.startswith(PREFIX) and key not in known)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]} (see the README's settings table)")
+    raw.update({key: value for key, value in environ.items() if key in known})
+    values: dict[str, Any] = {}
+    for name, setting in SETTINGS.items():
+        if setting.env in raw and raw[setting.env].strip() != "":
+            values[name] = setting.parse(setting.env, raw[setting.env])
+    return Settings(**values)
