@@ -13,11 +13,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.util import decode_source
 from os import PathLike
 from pathlib import Path
 
 from git import Blob, Commit, Repo
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+from gitdb.exc import BadName
 
 from bot.errors import SchemabotError
 from bot.redact import Redactor
@@ -223,13 +225,13 @@ def _with_adding_commit(repo: Repo, file: RevisionFile, base: str | None, tip: s
 def _has_commit(repo: Repo, sha: str) -> bool:
     try:
         repo.commit(sha)
-    except ValueError:
+    except (ValueError, BadName):
         return False
     return True
 
 
 def _parse_blob(blob: Blob, branch: str, commit: str, problems: list[str]) -> RevisionFile | None:
-    source = blob.data_stream.read().decode("utf-8", errors="replace")
+    source = decode_source(blob.data_stream.read())
     path = str(blob.path)
     try:
         revision = parse_revision_source(source, path)

@@ -1,0 +1,178 @@
+"""Wiring: builds the Bolt app, registers the listeners, runs the watcher, serves Slack."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.server import create_server
+
+from bot.errors import SchemabotError
+from bot.scan import ScanReport
+from bot.services import Services
+from handlers import register
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def build_app(services: Services) -> App:
+    """The Bolt app with every listener registered; its client is the services' client."""
+    settings = services.settings
+    assert services.publisher is not None, "the app needs a Slack client"
+    app = App(
+        client=services.publisher.client,
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=not settings.socket_mode,
+        logger=logging.getLogger("schemabot.slack"),
+    )
+    app.middleware(_once_per_delivery(services))
+    register(app, services)
+    return app
+
+
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What identifies one delivery of a request, so Slack's retries have one effect."""
+    if body.get("event_id"):
+        return f"event:{body['event_id']}"
+    if body.get("type") == "block_actions" and body.get("actions"):
+        action = body["actions"][0]
+        user = (body.get("user") or {}).get("id")
+        return f"action:{user}:{action.get('action_id')}:{action.get('action_ts')}"
+    if body.get("type") == "view_submission":
+        view = body.get("view") or {}
+        return f"view:{view.get('id')}:{view.get('hash')}"
+    if body.get("command") and body.get("trigger_id"):
+        return f"command:{body['trigger_id']}"
+    if body:
+        return "body:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return None
+
+
+def _once_per_delivery(services: Services) -> Callable[..., Any]:
+    def once_per_delivery(
+        body: dict[str, Any], next: Callable[[], BoltResponse], logger: logging.Logger
+    ) -> BoltResponse | None:
+        key = delivery_key(body)
+        if key is not None and not services.store.first_delivery(key):
+            logger.info("ignoring a repeated delivery (%s)", key.split(":")[0])
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return once_per_delivery
+
+
+class Watcher:
+    """Runs a scan every interval in a thread and posts or refreshes the cards it touches."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.stopped = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="watcher", daemon=True)
+        self._last_error: str | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self._thread.join(timeout=30)
+
+    def cycle(self) -> ScanReport | None:
+        """One scan and its cards; errors are logged once each, and the loop goes on."""
+        try:
+            report = self.services.scanner.run()
+        except SchemabotError as exc:
+            self._complain(str(exc))
+            return None
+        if self._last_error is not None:
+            log.info("the repository answers again")
+            self._last_error = None
+        for problem in report.problems:
+            log.warning("%s", problem)
+        publish_all(self.services, report.touched)
+        return report
+
+    def _complain(self, message: str) -> None:
+        message = self.services.redact(message)
+        if message != self._last_error:
+            log.error("scan failed: %s", message)
+            self._last_error = message
+
+    def _loop(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.cycle()
+            except Exception:
+                log.exception("watcher cycle failed")
+            self.stopped.wait(self.services.settings.poll_seconds)
+
+
+def publish_all(services: Services, revisions: Iterable[str]) -> None:
+    if services.publisher is None:
+        return
+    for revision in revisions:
+        try:
+            services.publisher.publish(revision)
+        except Exception:
+            log.exception("could not post or update the card of %s", revision)
+
+
+def wsgi_app(app: App) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
+    """`POST /slack/events` to Bolt, `GET /healthz` for probes, 404 otherwise."""
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == HEALTH_PATH and method in {"GET", "HEAD"}:
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"ok": true}']
+        if path == EVENTS_PATH and method == "POST":
+            return bolt(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+
+    return application
+
+
+def serve(services: Services, port: int, host: str = "0.0.0.0") -> None:
+    """Run until SIGTERM or SIGINT: the watcher, and Socket Mode or the HTTP server."""
+    app = build_app(services)
+    watcher = Watcher(services)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("stopping (signal %d)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    watcher.start()
+    settings = services.settings
+    if settings.socket_mode:
+        handler = SocketModeHandler(app, settings.slack_app_token, web_client=app.client)
+        handler.connect()  # type: ignore[no-untyped-call]
+        log.info("connected to Slack in Socket Mode")
+        stop.wait()
+        handler.close()  # type: ignore[no-untyped-call]
+    else:
+        server = create_server(wsgi_app(app), host=host, port=port, threads=8)
+        log.info("serving Slack requests at http://%s:%d%s", host, port, EVENTS_PATH)
+        thread = threading.Thread(target=server.run, name="http", daemon=True)
+        thread.start()
+        stop.wait()
+        server.close()
+    watcher.stop()
+    services.store.close()

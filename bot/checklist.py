@@ -1,0 +1,67 @@
+"""The document's migration checklist: which items a person ticks, which the bot verifies.
+
+The bot can check some items itself (the entry exists, the team saw the card, the backup,
+apply, verification and status commit it ran), so those are shown as its findings rather
+than as boxes anyone can tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.doc import ChecklistItem
+
+
+class BotCheck(StrEnum):
+    DOCUMENTED = "documented"
+    NOTIFIED = "notified"
+    BACKUP = "backup"
+    APPLIED = "applied"
+    VERIFIED = "verified"
+    STATUS_UPDATED = "status-updated"
+
+
+# Lower-case phrases of the seed document's checklist, and what the bot checks for each.
+_BOT_PHRASES: tuple[tuple[str, BotCheck], ...] = (
+    ("documented in this file", BotCheck.DOCUMENTED),
+    ("team notified", BotCheck.NOTIFIED),
+    ("backup", BotCheck.BACKUP),
+    ("applied to production", BotCheck.APPLIED),
+    ("verified in production", BotCheck.VERIFIED),
+    ("updated status", BotCheck.STATUS_UPDATED),
+)
+
+
+@dataclass(frozen=True)
+class ChecklistEntry:
+    """One item of the checklist as the card shows it."""
+
+    item: ChecklistItem
+    bot_check: BotCheck | None
+
+    @property
+    def key(self) -> str:
+        return self.item.key
+
+    @property
+    def text(self) -> str:
+        return self.item.text
+
+    @property
+    def manual(self) -> bool:
+        return self.bot_check is None
+
+
+def bot_check_for(item: ChecklistItem) -> BotCheck | None:
+    text = item.text.casefold()
+    return next((check for phrase, check in _BOT_PHRASES if phrase in text), None)
+
+
+def classify(items: tuple[ChecklistItem, ...]) -> tuple[ChecklistEntry, ...]:
+    return tuple(ChecklistEntry(item, bot_check_for(item)) for item in items)
+
+
+def manual_keys(items: tuple[ChecklistItem, ...]) -> frozenset[str]:
+    """The items a person must tick: by default, every one of them gates an apply."""
+    return frozenset(entry.key for entry in classify(items) if entry.manual)

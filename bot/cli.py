@@ -1,0 +1,205 @@
+"""The `schemabot` command line: the second front end on the same core as Slack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.errors import SchemabotError
+from bot.redact import Redactor, install_log_redaction
+from bot.report import list_text, status_text
+from bot.revisions import RevisionGraph, load_graph
+from bot.script_location import read_script_location
+
+log = logging.getLogger("schemabot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    redact = Redactor()
+    try:
+        settings = load_settings()
+        redact = Redactor(settings.secrets())
+        install_log_redaction(redact)
+        command: Callable[[argparse.Namespace, Settings], int] = args.run
+        return command(args, settings)
+    except (SchemabotError, ConfigError) as exc:
+        print(f"schemabot: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="schemabot", description="Schema-change review for Alembic projects, in Slack."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="a walkthrough on embedded defaults, no Slack needed")
+    demo.add_argument("--dir", type=Path, help="where to build the sandbox (default: a new folder)")
+    demo.set_defaults(run=_demo)
+
+    serve = sub.add_parser("serve", help="run the bot (Socket Mode or HTTP)")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP address (default 0.0.0.0)")
+    serve.set_defaults(run=_serve)
+
+    scan = sub.add_parser("scan", help="one watcher cycle now, posting or updating cards")
+    scan.add_argument("--json", action="store_true", help="print JSON")
+    scan.set_defaults(run=_scan)
+
+    revisions = sub.add_parser("revisions", help="the revision graph on the main branch")
+    revisions.add_argument("--json", action="store_true", help="print JSON")
+    revisions.add_argument(
+        "--repo-dir", type=Path, help="read a local checkout instead of SCHEMABOT_REPO_URL"
+    )
+    revisions.set_defaults(run=_revisions)
+
+    status = sub.add_parser("status", help="review state of one revision, or all pending")
+    status.add_argument("revision", nargs="?", help="a revision id or a unique prefix")
+    status.set_defaults(run=_status)
+
+    draft = sub.add_parser("draft", help="a SCHEMA_CHANGES.md entry drafted from a migration")
+    draft.add_argument("revision", help="a revision id or a unique prefix")
+    draft.set_defaults(run=_draft)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import serve
+    from bot.services import build_services, slack_client
+
+    settings.require("slack_bot_token", "channel", "repo_url")
+    if not settings.socket_mode:
+        settings.require("slack_signing_secret")
+    log.info("settings: %s", settings.describe())
+    serve(build_services(settings, slack_client(settings)), port=args.port, host=args.host)
+    return 0
+
+
+def _scan(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import publish_all
+    from bot.services import build_services, slack_client
+
+    settings.require("slack_bot_token", "channel", "repo_url")
+    services = build_services(settings, slack_client(settings))
+    try:
+        report = services.scanner.run()
+        publish_all(services, report.touched)
+    finally:
+        services.store.close()
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+        return 0
+    if report.first_scan:
+        print(f"first scan: {report.history} revision(s) taken as history")
+    for label, items in (
+        ("new", report.new),
+        ("changed", report.changed),
+        ("removed", report.removed),
+    ):
+        for item in items:
+            print(f"{label:8} {item.revision}  {item.branch}  {item.path}  {item.author_email}")
+    for problem in report.problems:
+        print(f"problem  {problem}")
+    if not report.touched and not report.first_scan:
+        print("nothing new")
+    return 0
+
+
+def _revisions(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.doc import SchemaDoc
+
+    root = args.repo_dir if args.repo_dir is not None else _fresh_clone(settings)
+    location = read_script_location(root, settings.alembic_ini, settings.script_location)
+    graph = load_graph(root, location)
+    doc_file = root / settings.doc
+    doc = SchemaDoc.parse(doc_file.read_text(encoding="utf-8")) if doc_file.is_file() else None
+    if args.json:
+        print(json.dumps(_graph_json(graph, doc), indent=2))
+        return 0
+    for revision in graph.ordered():
+        marks = " (head)" if revision.revision in graph.heads else ""
+        entry = doc is not None and doc.entry_for(revision.revision, revision.path) is not None
+        down = ",".join(revision.down_revisions) or "<base>"
+        print(
+            f"{revision.revision}{marks}  <- {down}  {'doc' if entry else 'NO DOC'}  "
+            f"{revision.message or ''}".rstrip()
+        )
+    for problem in graph.problems:
+        print(f"problem: {problem.detail}", file=sys.stderr)
+    return 0
+
+
+def _graph_json(graph: RevisionGraph, doc: object) -> dict[str, object]:
+    from bot.doc import SchemaDoc
+
+    revisions = []
+    for revision in graph.ordered():
+        item: dict[str, object] = dict(revision.to_json())
+        item["doc_entry"] = isinstance(doc, SchemaDoc) and (
+            doc.entry_for(revision.revision, revision.path) is not None
+        )
+        revisions.append(item)
+    return {
+        "heads": list(graph.heads),
+        "revisions": revisions,
+        "problems": [
+            {"kind": p.kind, "path": p.path, "revision": p.revision, "detail": p.detail}
+            for p in graph.problems
+        ],
+    }
+
+
+def _fresh_clone(settings: Settings) -> Path:
+    """Fetch the repository into the work dir and check out the main branch's tip."""
+    from bot.watcher import Clone
+
+    settings.require("repo_url")
+    clone = Clone(str(settings.repo_url), settings.clone_dir, Redactor(settings.secrets()))
+    with clone.open() as repo:
+        tips = clone.fetch(repo)
+        main = settings.branch or clone.default_branch(repo, tips)
+        if main not in tips:
+            raise ConfigError(f"SCHEMABOT_BRANCH: the remote has no branch {main!r}")
+        clone.checkout(repo, tips[main])
+    return clone.path
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import build_services
+
+    services = build_services(settings)
+    try:
+        if args.revision is None:
+            print(list_text(services.pending()))
+            return 0
+        revision = services.reviews.resolve(args.revision)
+        print(status_text(services.snapshot(revision), services.store.audit_for(revision)))
+    finally:
+        services.store.close()
+    return 0
+
+
+def _draft(args: argparse.Namespace, settings: Settings) -> int:
+    raise SchemabotError("`schemabot draft` is not available yet")
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    raise SchemabotError("`schemabot demo` is not available yet")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The configured parts of a running bot, built once at start and passed to the handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.publisher import CardPublisher
+from bot.redact import Redactor
+from bot.repository import RepositoryView
+from bot.review import ReviewPolicy, Reviews
+from bot.scan import Scanner
+from bot.snapshot import CardSnapshot, SnapshotBuilder
+from bot.watcher import Clone
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    reviews: Reviews
+    repository: RepositoryView
+    scanner: Scanner
+    builder: SnapshotBuilder
+    redact: Redactor
+    clock: Callable[[], datetime]
+    publisher: CardPublisher | None = None
+
+    def snapshot(self, revision: str) -> CardSnapshot:
+        """The card snapshot of a revision, with its author's Slack id when Slack is there."""
+        author = None
+        if self.publisher is not None:
+            record = self.store.get_revision(revision)
+            author = self.publisher.author_user(record) if record is not None else None
+        return self.builder.build(revision, author)
+
+    def pending(self) -> list[CardSnapshot]:
+        return [self.snapshot(r.revision) for r in self.store.list_revisions(pending_only=True)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """The Web API client, retrying rate limits (429) and 5xx answers.
+
+    slack_sdk already retries a dropped connection once by default.
+    """
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client.retry_handlers.extend(
+        [
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ]
+    )
+    return client
+
+
+def build_services(
+    settings: Settings,
+    client: WebClient | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Services:
+    """Open the store and the clone; with a client, cards can be posted."""
+    redact = Redactor(settings.secrets())
+    store = Store.open(settings.state_db_path, clock)
+    clone = Clone(settings.repo_url or "", settings.clone_dir, redact)
+    repository = RepositoryView(clone, settings.doc, settings.alembic_ini, settings.script_location)
+    reviews = Reviews(
+        store,
+        ReviewPolicy(settings.approvers, settings.appliers, settings.required_approvals),
+    )
+    builder = SnapshotBuilder(store, reviews, repository, settings.branch or "main")
+    services = Services(
+        settings=settings,
+        store=store,
+        reviews=reviews,
+        repository=repository,
+        scanner=Scanner(clone, store, settings, redact),
+        builder=builder,
+        redact=redact,
+        clock=clock,
+    )
+    if client is not None:
+        settings.require("channel")
+        services.publisher = CardPublisher(client, store, builder, str(settings.channel))
+    return services

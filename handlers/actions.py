@@ -1,0 +1,130 @@
+"""Buttons and checkboxes on the review card."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from logging import Logger
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.cards import APPROVE, CHECKLIST, REQUEST_CHANGES, WITHDRAW, request_changes_modal
+from bot.errors import SchemabotError
+from bot.services import Services
+from handlers.replies import tell
+
+CHECKLIST_ACTION = re.compile(rf"^{CHECKLIST}_\d+$")
+
+
+def register(app: App, services: Services) -> None:
+    def approve_callback(ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger) -> None:
+        ack()
+        revision, user, channel = _who_what(body)
+        record = services.store.get_revision(revision)
+        author = _author(services, revision) if record is not None else None
+        _act(
+            services,
+            client,
+            logger,
+            channel,
+            user,
+            revision,
+            lambda: services.reviews.approve(revision, user, author),
+        )
+
+    def request_changes_callback(
+        ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger
+    ) -> None:
+        ack()
+        revision, user, channel = _who_what(body)
+        try:
+            services.reviews.resolve(revision)
+        except SchemabotError as exc:
+            tell(client, channel, user, str(exc))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=request_changes_modal(revision))
+
+    def withdraw_callback(
+        ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger
+    ) -> None:
+        ack()
+        revision, user, channel = _who_what(body)
+        _act(
+            services,
+            client,
+            logger,
+            channel,
+            user,
+            revision,
+            lambda: services.reviews.withdraw(revision, user),
+        )
+
+    def checklist_callback(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, logger: Logger
+    ) -> None:
+        ack()
+        revision = str(action["block_id"]).removeprefix(f"{CHECKLIST}:")
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        shown = _options_shown(body, action["action_id"])
+        selected = {option["value"] for option in action.get("selected_options", [])}
+        _act(
+            services,
+            client,
+            logger,
+            channel,
+            user,
+            revision,
+            lambda: services.reviews.set_checklist(revision, user, shown, selected),
+        )
+
+    app.action(APPROVE)(approve_callback)
+    app.action(REQUEST_CHANGES)(request_changes_callback)
+    app.action(WITHDRAW)(withdraw_callback)
+    app.action(CHECKLIST_ACTION)(checklist_callback)
+
+
+def _who_what(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    action = body["actions"][0]
+    channel = (body.get("channel") or {}).get("id")
+    return str(action["value"]), str(body["user"]["id"]), channel
+
+
+def _author(services: Services, revision: str) -> str | None:
+    record = services.store.get_revision(revision)
+    if record is None or services.publisher is None:
+        return None
+    return services.publisher.author_user(record)
+
+
+def _options_shown(body: dict[str, Any], action_id: str) -> set[str]:
+    """The values of every option of the clicked checkboxes element, as the card showed it."""
+    for block in (body.get("message") or {}).get("blocks", []):
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return {option["value"] for option in element.get("options", [])}
+    return set()
+
+
+def _act(
+    services: Services,
+    client: WebClient,
+    logger: Logger,
+    channel: str | None,
+    user: str,
+    revision: str,
+    change: Callable[[], object],
+) -> None:
+    """Run a review change; refusals go to the clicker only and the card stays as it was."""
+    try:
+        change()
+    except SchemabotError as exc:
+        tell(client, channel, user, str(exc))
+        return
+    if services.publisher is not None:
+        try:
+            services.publisher.publish(revision)
+        except Exception:
+            logger.exception("could not update the card of %s", revision)

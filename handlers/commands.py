@@ -1,0 +1,57 @@
+"""`/schema` and its subcommands: parse, call the core, answer the person who asked."""
+
+from __future__ import annotations
+
+from logging import Logger
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.errors import SchemabotError
+from bot.report import list_text, status_text
+from bot.services import Services
+
+HELP = """*`/schema`* — schema-change reviews, from the team's SCHEMA_CHANGES.md
+• `/schema list` — pending revisions, their status and what each still needs
+• `/schema status <rev>` — approvals, checklist, findings and history of one revision
+• `/schema apply <rev>` — run the production migration once every gate is met
+• `/schema rollback <rev>` — downgrade production to the revision's down revision
+• `/schema help` — this message
+A unique prefix of a revision id is enough: `/schema status b41f`."""
+
+
+def register(app: App, services: Services) -> None:
+    def schema_command_callback(
+        ack: Ack, command: dict[str, Any], respond: Respond, logger: Logger
+    ) -> None:
+        ack()
+        words = str(command.get("text") or "").split()
+        sub, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        try:
+            text = answer(services, sub, args, str(command["user_id"]))
+        except SchemabotError as exc:
+            text = str(exc)
+        except Exception:
+            logger.exception("/schema %s failed", sub)
+            text = "Something went wrong on schemabot's side; the details are in its log."
+        respond(text=services.redact(text), response_type="ephemeral")
+
+    app.command("/schema")(schema_command_callback)
+
+
+def answer(services: Services, sub: str, args: list[str], user: str) -> str:
+    if sub == "help":
+        return HELP
+    if sub == "list":
+        return list_text(services.pending())
+    if sub == "status":
+        if not args:
+            return list_text(services.pending())
+        revision = services.reviews.resolve(args[0])
+        return status_text(services.snapshot(revision), services.store.audit_for(revision))
+    if sub in {"apply", "rollback"}:
+        if not args:
+            return f"Which revision? `/schema {sub} <rev>`"
+        revision = services.reviews.resolve(args[0])
+        return f"`/schema {sub}` is not enabled yet: `{revision}` was not touched."
+    return f"I don't know `/schema {sub}`.\n{HELP}"
