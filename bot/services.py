@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.apply import ApplyParts
 from bot.config import Settings
 from bot.publisher import CardPublisher
 from bot.redact import Redactor
@@ -36,7 +37,21 @@ class Services:
     builder: SnapshotBuilder
     redact: Redactor
     clock: Callable[[], datetime]
+    clone: Clone
     publisher: CardPublisher | None = None
+
+    @property
+    def apply_parts(self) -> ApplyParts:
+        return ApplyParts(
+            self.settings,
+            self.store,
+            self.reviews,
+            self.repository,
+            self.scanner,
+            self.clone,
+            self.redact,
+            self.clock,
+        )
 
     def snapshot(self, revision: str) -> CardSnapshot:
         """The card snapshot of a revision, with its author's Slack id when Slack is there."""
@@ -93,6 +108,7 @@ def build_services(
         builder=builder,
         redact=redact,
         clock=clock,
+        clone=clone,
     )
     if client is not None:
         settings.require("channel")

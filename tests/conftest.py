@@ -45,3 +45,25 @@ def corpus() -> Path:
     if not folder.is_dir():
         pytest.fail(f"the corpus of real histories is missing: expected it at {folder}")
     return folder
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> None:
+    from tests import pg
+
+    try:
+        pg.ensure_template()
+    except Exception as exc:  # the suite needs the server: say so plainly
+        pytest.fail(f"PostgreSQL is not reachable at {pg.SERVER}: {exc}")
+
+
+@pytest.fixture
+def pg_url(pg_template: None) -> Iterator[str]:
+    """A throwaway PostgreSQL database for one test, as a SQLAlchemy URL."""
+    from tests import pg
+
+    name = pg.create_database()
+    try:
+        yield pg.url(name)
+    finally:
+        pg.drop_database(name)

@@ -1,0 +1,172 @@
+"""The gates an apply must pass, each checked and all reported together (as Atlantis does).
+
+A pure function of plain values, so every rule can be read and tested on its own; the
+apply path gathers the values (git, the store, the production database) and calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.errors import SchemabotError
+from bot.review import ReviewState
+from bot.revisions import RevisionGraph
+from storage.records import LockRecord
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    met: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class GateReport:
+    revision: str
+    gates: tuple[Gate, ...]
+
+    @property
+    def unmet(self) -> tuple[Gate, ...]:
+        return tuple(gate for gate in self.gates if not gate.met)
+
+    @property
+    def passed(self) -> bool:
+        return not self.unmet
+
+    def refusal(self, verb: str = "apply") -> str:
+        lines = [f"Can't {verb} `{self.revision}` yet:"]
+        lines += [f"• {gate.detail}" for gate in self.unmet]
+        return "\n".join(lines)
+
+
+class GateFailed(SchemabotError):
+    """One or more gates are unmet; the message lists every one of them."""
+
+    def __init__(self, report: GateReport, verb: str = "apply") -> None:
+        super().__init__(report.refusal(verb))
+        self.report = report
+
+
+@dataclass(frozen=True)
+class ApplyFacts:
+    """What the gates look at, gathered by the apply path."""
+
+    revision: str
+    user: str
+    appliers: frozenset[str]
+    state: ReviewState
+    on_main: bool
+    main_branch: str
+    has_entry: bool
+    doc_path: str
+    required_items: Mapping[str, str]
+    graph: RevisionGraph
+    production: frozenset[str] | None
+    database_error: str | None
+    lock: LockRecord | None
+
+
+def applied_closure(graph: RevisionGraph, production: frozenset[str]) -> frozenset[str]:
+    """Every revision production has: its `alembic_version` rows and all their ancestors."""
+    applied: set[str] = set()
+    for revision in production:
+        applied.add(revision)
+        if revision in graph.revisions:
+            applied.update(graph.ancestors(revision))
+    return frozenset(applied)
+
+
+def missing_dependencies(
+    graph: RevisionGraph, revision: str, production: frozenset[str]
+) -> tuple[str, ...]:
+    """Revisions `revision` needs that production lacks, in the order they must be applied."""
+    if revision not in graph.revisions:
+        return ()
+    needed = graph.ancestors(revision) - applied_closure(graph, production)
+    return tuple(r.revision for r in graph.ordered() if r.revision in needed)
+
+
+def check_apply(facts: ApplyFacts) -> GateReport:
+    state = facts.state
+    gates = [
+        Gate(
+            "permission",
+            facts.user in facts.appliers,
+            f"<@{facts.user}> may not apply migrations (SCHEMABOT_APPLIERS)",
+        ),
+        _approvals(state),
+        Gate(
+            "no change requests",
+            not state.change_requests,
+            "changes were requested by "
+            + ", ".join(f"<@{v.user_id}>" for v in state.change_requests),
+        ),
+        _checklist(facts),
+        Gate(
+            "on main",
+            facts.on_main,
+            f"the revision is not on `{facts.main_branch}` of the remote yet: merge it first",
+        ),
+        Gate("documented", facts.has_entry, f"it has no entry in `{facts.doc_path}`"),
+        Gate(
+            "in graph",
+            facts.revision in facts.graph.revisions,
+            f"`{facts.revision}` is not in the revision graph of `{facts.main_branch}`",
+        ),
+    ]
+    gates += _production(facts)
+    lock = facts.lock
+    gates.append(
+        Gate(
+            "no apply running",
+            lock is None,
+            f"another apply is running ({lock.holder}, since {lock.acquired_at:%H:%M UTC})"
+            if lock
+            else "",
+        )
+    )
+    return GateReport(facts.revision, tuple(gates))
+
+
+def _approvals(state: ReviewState) -> Gate:
+    have, need = len(state.approvals), state.required_approvals
+    detail = f"it has {have} of the {need} approval{'s' if need > 1 else ''} it needs"
+    if state.stale_approvals:
+        detail += f" ({len(state.stale_approvals)} went stale when the file changed)"
+    return Gate("approvals", have >= need, detail)
+
+
+def _checklist(facts: ApplyFacts) -> Gate:
+    unticked = [text for key, text in facts.required_items.items() if not facts.state.ticked(key)]
+    return Gate(
+        "checklist",
+        not unticked,
+        "checklist items not ticked: " + "; ".join(unticked),
+    )
+
+
+def _production(facts: ApplyFacts) -> list[Gate]:
+    if facts.production is None:
+        return [
+            Gate(
+                "database", False, facts.database_error or "the production database did not answer"
+            )
+        ]
+    applied = applied_closure(facts.graph, facts.production)
+    missing = missing_dependencies(facts.graph, facts.revision, facts.production)
+    return [
+        Gate("database", True),
+        Gate(
+            "not applied",
+            facts.revision not in applied,
+            f"`{facts.revision}` is already applied in production",
+        ),
+        Gate(
+            "dependencies",
+            not missing,
+            "production lacks what it builds on; apply first, in order: "
+            + ", ".join(f"`{rev}`" for rev in missing),
+        ),
+    ]
