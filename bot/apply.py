@@ -13,17 +13,25 @@ import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from bot.checklist import BotCheck, manual_keys
 from bot.config import Settings
 from bot.doc_push import DocPusher, worktree
-from bot.doc_update import mark_applied
+from bot.doc_update import mark_applied, record_rollback
 from bot.errors import SchemabotError
-from bot.gates import ApplyFacts, GateFailed, GateReport, check_apply
-from bot.migrate import MigrationRunner
+from bot.gates import (
+    ApplyFacts,
+    GateFailed,
+    GateReport,
+    RollbackFacts,
+    check_apply,
+    check_rollback,
+)
+from bot.migrate import MigrationResult, MigrationRunner
 from bot.production import DatabaseUnavailable, current_versions
 from bot.progress import Throttle
 from bot.redact import Redactor
@@ -31,7 +39,7 @@ from bot.repository import RepositoryView
 from bot.review import Reviews
 from bot.scan import MAIN_BRANCH, Scanner
 from bot.watcher import Clone
-from storage.records import BOT_ACTOR, ApplyRun, RunState
+from storage.records import BOT_ACTOR, ApplyRun, RunKind, RunState
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -89,15 +97,7 @@ class Applier:
         entry = doc.entry_for(revision, state.record.path) if doc is not None else None
         items = {item.key: item.text for item in (doc.checklist() if doc else ())}
         required = {key: items[key] for key in manual_keys(doc.checklist())} if doc else {}
-        production: frozenset[str] | None = None
-        database_error = None
-        if not parts.settings.database_url:
-            database_error = "no production database is configured (SCHEMABOT_DATABASE_URL)"
-        else:
-            try:
-                production = current_versions(parts.settings.database_url, parts.redact)
-            except DatabaseUnavailable as exc:
-                database_error = str(exc)
+        production, database_error = self._production()
         return check_apply(
             ApplyFacts(
                 revision=revision,
@@ -116,18 +116,48 @@ class Applier:
             )
         )
 
-    def request(self, ident: str, user: str) -> ApplyRun:
+    def rollback_gates(self, revision: str, user: str) -> GateReport:
+        parts = self.parts
+        parts.scanner.run()
+        production, database_error = self._production()
+        return check_rollback(
+            RollbackFacts(
+                revision=revision,
+                user=user,
+                appliers=parts.settings.appliers,
+                graph=parts.repository.graph(self.main_branch()),
+                production=production,
+                database_error=database_error,
+                lock=parts.store.get_lock(APPLY_LOCK),
+            )
+        )
+
+    def _production(self) -> tuple[frozenset[str] | None, str | None]:
+        url = self.parts.settings.database_url
+        if not url:
+            return None, "no production database is configured (SCHEMABOT_DATABASE_URL)"
+        try:
+            return current_versions(url, self.parts.redact), None
+        except DatabaseUnavailable as exc:
+            return None, str(exc)
+
+    def request(self, ident: str, user: str, kind: RunKind = "apply") -> ApplyRun:
         """Check the gates and, when all pass, take the lock and record the run."""
         parts = self.parts
         revision = parts.reviews.resolve(ident)
-        report = self.gates(revision, user)
+        if kind == "apply":
+            report = self.gates(revision, user)
+        else:
+            report = self.rollback_gates(revision, user)
         if not report.passed:
-            parts.store.audit(user, "apply_refused", revision, unmet=[g.name for g in report.unmet])
-            raise GateFailed(report)
+            parts.store.audit(
+                user, f"{kind}_refused", revision, unmet=[g.name for g in report.unmet]
+            )
+            raise GateFailed(report, "apply" if kind == "apply" else "roll back")
         card = parts.store.get_card(revision)
         run = parts.store.create_run(
             revision,
-            "apply",
+            kind,
             user,
             channel=card.channel if card else None,
             thread_ts=card.ts if card else None,
@@ -142,15 +172,16 @@ class Applier:
         return run
 
     def execute(self, run: ApplyRun) -> ApplyRun:
-        """Run an apply to its end; never raises for failures users should see in the thread."""
+        """Run an apply or rollback to its end; failures are reported in the thread."""
         parts = self.parts
         revision = run.revision
+        verb = "Applying" if run.kind == "apply" else "Rolling back"
         try:
             run = parts.store.advance_run(run.id, "locked")
             self.notifier.card_changed(revision)
             self.notifier.progress(
                 revision,
-                f":gear: Applying `{revision}` to production, as asked by <@{run.requested_by}>.",
+                f":gear: {verb} `{revision}` in production, as asked by <@{run.requested_by}>.",
             )
             main = self.main_branch()
             tip = parts.repository.tip(main)
@@ -168,30 +199,21 @@ class Applier:
                     self.notifier.progress(revision, ":floppy_disk: Backup created.")
                 run = parts.store.advance_run(run.id, "migrating")
                 throttle = Throttle(lambda text: self.notifier.progress(revision, f"```{text}```"))
-                result = self.runner.upgrade(
-                    checkout,
-                    parts.settings.alembic_ini,
-                    parts.settings.script_location,
-                    revision,
-                    throttle.add,
-                )
+                result = self._migrate(run, checkout, throttle.add)
                 throttle.close()
             if not result.ok:
                 return self._fail(run, result.error or "the migration failed", rollback_help=True)
             run = parts.store.advance_run(run.id, "verifying")
             versions = current_versions(parts.settings.database_url or "", parts.redact)
-            if revision not in versions:
-                shown = ", ".join(sorted(versions)) or "nothing"
-                return self._fail(
-                    run, f"production is at {shown}, not at `{revision}`", rollback_help=True
-                )
-            parts.store.set_checklist(revision, BotCheck.APPLIED.value, True, BOT_ACTOR)
-            parts.store.set_checklist(revision, BotCheck.VERIFIED.value, True, BOT_ACTOR)
+            if not _landed(run, versions):
+                shown = ", ".join(f"`{v}`" for v in sorted(versions)) or "no revision"
+                return self._fail(run, f"production is at {shown} afterwards", rollback_help=True)
+            for check in (BotCheck.APPLIED, BotCheck.VERIFIED):
+                parts.store.set_checklist(revision, check.value, run.kind == "apply", BOT_ACTOR)
             run = parts.store.advance_run(run.id, "applied_doc_pending")
             self.notifier.progress(
                 revision,
-                f":white_check_mark: Production is at `{revision}`. "
-                f"Updating `{parts.settings.doc}`…",
+                f":white_check_mark: Verified in production. Updating `{parts.settings.doc}`…",
             )
             return self.finish_document(run)
         except SchemabotError as exc:
@@ -200,39 +222,59 @@ class Applier:
             parts.store.release_lock(APPLY_LOCK, _holder(run))
             self.notifier.card_changed(revision)
 
+    def _migrate(
+        self, run: ApplyRun, checkout: Path, on_line: Callable[[str], None]
+    ) -> MigrationResult:
+        settings = self.parts.settings
+        if run.kind == "apply":
+            return self.runner.upgrade(
+                checkout, settings.alembic_ini, settings.script_location, run.revision, on_line
+            )
+        revision = self.parts.repository.graph(self.main_branch()).revisions[run.revision]
+        target = revision.down_revisions[0] if revision.down_revisions else "base"
+        return self.runner.downgrade(
+            checkout, settings.alembic_ini, settings.script_location, target, on_line
+        )
+
     def finish_document(self, run: ApplyRun) -> ApplyRun:
-        """Commit and push the document update of an applied run; retried until it lands."""
+        """Commit and push the document update of a run that changed production.
+
+        Retried (by `retry_pending_documents`) until it lands; an update that is already
+        in the document makes no second commit.
+        """
         parts = self.parts
         revision = run.revision
         record = parts.store.get_revision(revision)
         path = record.path if record else None
         today = parts.clock().date()
+        edit, message = _document_edit(run, path, today)
         pusher = DocPusher(
             parts.clone, parts.settings.doc, parts.settings.git_author, self._run_dir(run, "doc")
         )
         try:
             commit = pusher.push_edit(
                 self.main_branch(),
-                lambda text: mark_applied(text, revision, path, today),
-                f"Mark {revision} applied to production\n\n"
-                f"Applied by schemabot at the request of {run.requested_by}.",
+                edit,
+                f"{message}\n\nCommitted by schemabot for {run.requested_by} (run {run.id}).",
             )
         except SchemabotError as exc:
             message = parts.redact(str(exc))
             if run.error != message:
                 self.notifier.progress(
                     revision,
-                    ":warning: Production is migrated, but the document update is pending: "
+                    ":warning: Production is changed, but the document update is pending: "
                     f"{message}. schemabot keeps retrying.",
                 )
             return parts.store.advance_run(run.id, "applied_doc_pending", error=message)
-        parts.store.set_checklist(revision, BotCheck.STATUS_UPDATED.value, True, BOT_ACTOR)
+        parts.store.set_checklist(
+            revision, BotCheck.STATUS_UPDATED.value, run.kind == "apply", BOT_ACTOR
+        )
         run = parts.store.advance_run(run.id, "succeeded", doc_commit=commit)
         where = f"commit `{commit[:12]}`" if commit else "the document already said so"
+        done = "applied and verified" if run.kind == "apply" else "rolled back"
         self.notifier.progress(
             revision,
-            f":rocket: `{revision}` is applied and verified; "
-            f"`{parts.settings.doc}` updated ({where}).",
+            f":rocket: `{revision}` is {done}; `{parts.settings.doc}` updated ({where}).",
         )
         self.notifier.card_changed(revision)
         return run
@@ -254,12 +296,7 @@ class Applier:
                 except DatabaseUnavailable as exc:
                     log.warning("cannot reconcile run %d yet: %s", run.id, exc)
                     continue
-                applied = (
-                    run.revision in versions
-                    if run.kind == "apply"
-                    else run.revision not in versions
-                )
-                if applied and run.state in MAYBE_APPLIED:
+                if _landed(run, versions) and run.state in MAYBE_APPLIED:
                     run = parts.store.advance_run(run.id, "applied_doc_pending")
                     self.notifier.progress(
                         run.revision,
@@ -323,3 +360,22 @@ class Applier:
 
 def _holder(run: ApplyRun) -> str:
     return f"run {run.id} ({run.kind} {run.revision})"
+
+
+def _landed(run: ApplyRun, versions: frozenset[str]) -> bool:
+    """Whether production shows the run's change: the revision present, or gone for a rollback."""
+    return (run.revision in versions) == (run.kind == "apply")
+
+
+def _document_edit(
+    run: ApplyRun, path: str | None, today: date
+) -> tuple[Callable[[str], str], str]:
+    """The change a run makes to the document, and its commit message's first line."""
+    if run.kind == "apply":
+        return partial(mark_applied, revision_id=run.revision, path=path, on=today), (
+            f"Mark {run.revision} applied to production"
+        )
+    note = f"rolled back by schemabot at the request of {run.requested_by}"
+    return partial(record_rollback, revision_id=run.revision, path=path, on=today, note=note), (
+        f"Record the rollback of {run.revision} in production"
+    )

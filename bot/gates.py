@@ -170,3 +170,57 @@ def _production(facts: ApplyFacts) -> list[Gate]:
             + ", ".join(f"`{rev}`" for rev in missing),
         ),
     ]
+
+
+@dataclass(frozen=True)
+class RollbackFacts:
+    revision: str
+    user: str
+    appliers: frozenset[str]
+    graph: RevisionGraph
+    production: frozenset[str] | None
+    database_error: str | None
+    lock: LockRecord | None
+
+
+def check_rollback(facts: RollbackFacts) -> GateReport:
+    """Rolling back takes production from `revision` to its down revision, nothing more."""
+    revision = facts.graph.revisions.get(facts.revision)
+    gates = [
+        Gate(
+            "permission",
+            facts.user in facts.appliers,
+            f"<@{facts.user}> may not roll back migrations (SCHEMABOT_APPLIERS)",
+        ),
+        Gate(
+            "in graph",
+            revision is not None,
+            f"`{facts.revision}` is not in the revision graph of the main branch",
+        ),
+        Gate(
+            "not a merge",
+            revision is None or not revision.is_merge,
+            "it is a merge revision: roll it back by hand with `alembic downgrade`",
+        ),
+    ]
+    if facts.production is None:
+        gates.append(Gate("database", False, facts.database_error or "the database did not answer"))
+    else:
+        gates.append(
+            Gate(
+                "current",
+                facts.revision in facts.production,
+                f"production is not at `{facts.revision}` "
+                f"(it is at {', '.join(sorted(facts.production)) or 'nothing'}): "
+                "only the newest applied revision can be rolled back",
+            )
+        )
+    lock = facts.lock
+    gates.append(
+        Gate(
+            "no apply running",
+            lock is None,
+            f"another apply is running ({lock.holder})" if lock else "",
+        )
+    )
+    return GateReport(facts.revision, tuple(gates))

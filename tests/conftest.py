@@ -1,10 +1,15 @@
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from tests.applyteam import Team
+from tests.slackbot import SlackBot
 
 
 class FixedClock:
@@ -67,3 +72,40 @@ def pg_url(pg_template: None) -> Iterator[str]:
         yield pg.url(name)
     finally:
         pg.drop_database(name)
+
+
+@pytest.fixture
+def slackbot_factory(tmp_path: Path) -> Iterator[Callable[..., SlackBot]]:
+    """Starts SlackBots (see tests/slackbot.py) with the given options; stops them after.
+
+    A test fails if the bot logged an error it did not expect (clear them with
+    `bot.forget_errors()` where an error is the point).
+    """
+    started: list[SlackBot] = []
+
+    def start(**options: Any) -> SlackBot:
+        folder = tmp_path / f"slackbot{len(started)}"
+        folder.mkdir()
+        bot = SlackBot(folder, **options)
+        started.append(bot)
+        return bot.start()
+
+    yield start
+    for bot in started:
+        bot.stop()
+    for bot in started:
+        assert bot.errors() == [], "the bot logged errors"
+
+
+@pytest.fixture
+def slackbot(slackbot_factory: Callable[..., SlackBot]) -> SlackBot:
+    """The bot serving HTTP, with FakeSlack, a git origin, a developer and reviewers."""
+    return slackbot_factory()
+
+
+@pytest.fixture
+def team(tmp_path: Path, pg_url: str) -> Iterator["Team"]:
+    """A real origin, a PostgreSQL production at the seed's history, a pending revision."""
+    from tests.applyteam import make_team
+
+    yield from make_team(tmp_path, pg_url)

@@ -177,7 +177,9 @@ def test_a_broken_revision_file_is_reported_not_fatal(
 def test_an_unreachable_origin_is_a_clear_error(tmp_path: Path, store: Store) -> None:
     config = Settings(repo_url=str(tmp_path / "nowhere.git"), workdir=tmp_path / "bot")
     redact = Redactor()
-    scan = Scanner(Clone(str(tmp_path / "nowhere.git"), config.clone_dir, redact), store, config, redact)
+    scan = Scanner(
+        Clone(str(tmp_path / "nowhere.git"), config.clone_dir, redact), store, config, redact
+    )
 
     with pytest.raises(WatchError, match="cannot clone"):
         scan.run()

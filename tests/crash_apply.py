@@ -1,0 +1,40 @@
+"""Runs one apply in its own process, so a test can SIGKILL the bot mid-way.
+
+python -m tests.crash_apply <settings.json> <revision> <user>
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from bot.apply import Applier
+from bot.config import Settings
+from bot.services import build_services
+
+
+class PrintingNotifier:
+    def card_changed(self, revision: str) -> None:
+        print(f"card {revision}", flush=True)
+
+    def progress(self, revision: str, text: str) -> None:
+        print(f"progress {text}", flush=True)
+
+
+def main() -> None:
+    raw = json.loads(Path(sys.argv[1]).read_text())
+    settings = Settings(
+        repo_url=raw["repo_url"],
+        workdir=Path(raw["workdir"]),
+        database_url=raw["database_url"],
+        appliers=frozenset(raw["appliers"]),
+    )
+    services = build_services(settings)
+    applier = Applier(services.apply_parts, PrintingNotifier())
+    run = applier.execute(applier.request(sys.argv[2], sys.argv[3]))
+    print(f"finished {run.state}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

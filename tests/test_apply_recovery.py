@@ -1,0 +1,171 @@
+"""Rollback, and what happens when schemabot dies in the middle of an apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from git import Repo
+from sqlalchemy import create_engine, text
+
+from bot.apply import Applier
+from bot.doc_update import mark_applied
+from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from tests.applyteam import (
+    APPLIER,
+    BASELINE,
+    TODAY,
+    Notes,
+    Team,
+    approve_and_tick,
+    columns,
+    origin_doc,
+    production_versions,
+    push_pending,
+)
+
+SLOW = MigrationSpec(
+    "51ee9c0ffee1",
+    DEMO_PENDING.revision,
+    "Add rank to posts, slowly",
+    "add_rank_slowly",
+    upgrade="""
+    op.execute("SELECT pg_sleep(4)")
+    op.add_column("posts", sa.Column("rank", sa.Integer))
+    """,
+    downgrade='op.drop_column("posts", "rank")',
+)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.05)
+
+
+def sleeping_in(url: str) -> bool:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")
+        ).scalar()
+    engine.dispose()
+    return bool(found)
+
+
+def start_bot_apply(team: Team, revision: str, tmp: Path) -> subprocess.Popen[str]:
+    settings = team.services.settings
+    config = tmp / "crash-settings.json"
+    config.write_text(
+        json.dumps(
+            {
+                "repo_url": settings.repo_url,
+                "workdir": str(settings.workdir),
+                "database_url": settings.database_url,
+                "appliers": sorted(settings.appliers),
+            }
+        )
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.crash_apply", str(config), revision, APPLIER],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ),
+    )
+
+
+def fresh_applier(team: Team) -> Applier:
+    """The applier of a bot process started after the crash."""
+    return Applier(team.services.apply_parts, Notes())
+
+
+def test_rollback_downgrades_production_and_records_it_in_the_document(team: Team) -> None:
+    approve_and_tick(team, DEMO_PENDING.revision)
+    team.applier.execute(team.applier.request(DEMO_PENDING.revision, APPLIER))
+
+    run = team.applier.execute(team.applier.request(DEMO_PENDING.revision, APPLIER, "rollback"))
+
+    assert run.state == "succeeded", run.error
+    assert production_versions(team.production) == {BASELINE}
+    assert "visibility" not in columns(team.production, "posts")
+    doc = origin_doc(team.dev)
+    assert "Applied to Prod**: No - rolled back 2026-11-25" in doc
+    assert "Rolled back on 2026-11-25" in doc
+    assert team.services.reviews.state(DEMO_PENDING.revision).status_line == "Rolled back"
+
+
+def test_rollback_of_a_revision_production_is_not_at_is_refused(team: Team) -> None:
+    with pytest.raises(Exception, match="production is not at"):
+        team.applier.request(DEMO_PENDING.revision, APPLIER, "rollback")
+    assert production_versions(team.production) == {BASELINE}
+
+
+def test_killed_during_the_migration_production_unchanged_then_applied_once(
+    team: Team, tmp_path: Path
+) -> None:
+    push_pending(team.dev, SLOW, DEMO_PENDING_ENTRY.replace(DEMO_PENDING.revision, SLOW.revision))
+    team.services.scanner.run()
+    approve_and_tick(team, DEMO_PENDING.revision)
+    team.applier.execute(team.applier.request(DEMO_PENDING.revision, APPLIER))
+    team.services.scanner.run()
+    approve_and_tick(team, SLOW.revision)
+
+    bot = start_bot_apply(team, SLOW.revision, tmp_path)
+    wait_until(lambda: sleeping_in(team.production))
+    bot.send_signal(signal.SIGKILL)
+    bot.wait()
+
+    applier = fresh_applier(team)
+    applier.recover()
+    [run] = team.services.store.runs_for(SLOW.revision)
+    assert run.state == "interrupted"
+    assert production_versions(team.production) == {DEMO_PENDING.revision}
+    assert team.services.store.get_lock("apply") is None
+
+    run = applier.execute(applier.request(SLOW.revision, APPLIER))
+    assert run.state == "succeeded", run.error
+    assert production_versions(team.production) == {SLOW.revision}
+    assert "rank" in columns(team.production, "posts")
+
+
+def test_killed_between_the_migration_and_the_push_the_document_is_updated_once(
+    team: Team, tmp_path: Path
+) -> None:
+    approve_and_tick(team, DEMO_PENDING.revision)
+    before = origin_doc(team.dev)
+    hook = team.dev.origin / "hooks" / "pre-receive"
+    started = tmp_path / "push-started"
+    hook.write_text(f"#!/bin/sh\ntouch {started}\nsleep 30\nexit 1\n")
+    hook.chmod(0o755)
+
+    bot = start_bot_apply(team, DEMO_PENDING.revision, tmp_path)
+    wait_until(started.exists)
+    bot.send_signal(signal.SIGKILL)
+    bot.wait()
+    hook.unlink()
+    assert production_versions(team.production) == {DEMO_PENDING.revision}
+    assert origin_doc(team.dev) == before
+
+    applier = fresh_applier(team)
+    applier.recover()
+    applier.recover()
+
+    [run] = team.services.store.runs_for(DEMO_PENDING.revision)
+    assert run.state == "succeeded", run.error
+    expected = mark_applied(before, DEMO_PENDING.revision, DEMO_PENDING.path, TODAY.date())
+    assert origin_doc(team.dev) == expected
+    with Repo(team.dev.origin) as origin:
+        messages = [c.message for c in origin.iter_commits("main")]
+    assert sum(m.startswith(f"Mark {DEMO_PENDING.revision} applied") for m in messages) == 1
