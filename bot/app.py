@@ -42,6 +42,15 @@ def build_app(services: Services) -> App:
     return app
 
 
+def finish_listeners(app: App) -> None:
+    """Wait for the listeners still running after their ack (they go on in Bolt's pool).
+
+    Call it once no more requests come in and before the store closes: a listener
+    that outlives the store would write to a closed SQLite connection.
+    """
+    app.listener_runner.listener_executor.shutdown(wait=True)
+
+
 def delivery_key(body: dict[str, Any]) -> str | None:
     """What identifies one delivery of a request, so Slack's retries have one effect."""
     if body.get("event_id"):
@@ -102,6 +111,8 @@ class Watcher:
         for problem in report.problems:
             log.warning("%s", problem)
         publish_all(self.services, report.touched)
+        if self.services.applier is not None:
+            self.services.applier.retry_pending_documents()
         return report
 
     def _complain(self, message: str) -> None:
@@ -159,6 +170,8 @@ def serve(services: Services, port: int, host: str = "0.0.0.0") -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if services.applier is not None:
+        services.applier.recover()
     watcher.start()
     settings = services.settings
     if settings.socket_mode:
@@ -174,5 +187,7 @@ def serve(services: Services, port: int, host: str = "0.0.0.0") -> None:
         thread.start()
         stop.wait()
         server.close()
+    finish_listeners(app)
     watcher.stop()
+    services.workers.shutdown(wait=True)
     services.store.close()

@@ -96,7 +96,11 @@ class Applier:
         doc = parts.repository.doc(main)
         entry = doc.entry_for(revision, state.record.path) if doc is not None else None
         items = {item.key: item.text for item in (doc.checklist() if doc else ())}
-        required = {key: items[key] for key in manual_keys(doc.checklist())} if doc else {}
+        wanted = parts.settings.required_checklist
+        if wanted is None:
+            wanted = manual_keys(doc.checklist()) if doc else frozenset()
+        required = {key: text for key, text in items.items() if key in wanted}
+        required |= {key: f"`{key}` (not in the checklist)" for key in sorted(wanted - set(items))}
         production, database_error = self._production()
         return check_apply(
             ApplyFacts(

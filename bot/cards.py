@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.review import ReviewState, ReviewStatus
-from bot.snapshot import CardSnapshot, ChecklistLine, Finding, Level
+from bot.snapshot import SHOWN_FIELDS, CardSnapshot, ChecklistLine, Finding, Level
 
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
@@ -141,7 +141,7 @@ def _status_text(snap: CardSnapshot) -> str:
 
 def _facts(snap: CardSnapshot) -> list[MarkdownTextObject]:
     facts: list[tuple[str, str]] = []
-    for name in ("Type", "Tables Affected", "Breaking Changes", "Tested in Dev"):
+    for name in SHOWN_FIELDS:
         value = snap.field(name)
         if value:
             shown = (
@@ -302,3 +302,36 @@ def home_view(items: list[HomeItem]) -> View:
         more = f"…and {len(items) - HOME_ITEMS_LIMIT} more: `/schema list` shows them all."
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
     return View(type="home", blocks=blocks)
+
+
+ROLLBACK_CONFIRM = "rollback_confirm"
+
+
+def rollback_confirmation(revision: str, down: str) -> Message:
+    """An ephemeral question with a button that asks once more before a downgrade runs."""
+    question = (
+        f"Roll back `{revision}` in production? Its `downgrade()` runs and production goes "
+        f"back to `{down}`. The document records the rollback."
+    )
+    return Message(
+        question,
+        [
+            SectionBlock(text=MarkdownTextObject(text=question)),
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Roll back",
+                        action_id=ROLLBACK_CONFIRM,
+                        value=revision,
+                        style="danger",
+                        confirm=ConfirmObject(
+                            title="Roll back production?",
+                            text=f"This runs the downgrade of {revision} against production now.",
+                            confirm="Roll back",
+                            deny="Cancel",
+                        ),
+                    )
+                ]
+            ),
+        ],
+    )

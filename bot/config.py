@@ -134,13 +134,17 @@ def _git_author(key: str, raw: str) -> GitAuthor:
     return GitAuthor(match["name"], match["email"])
 
 
-def _bool(key: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off", ""}:
-        return False
-    raise ConfigError(f"{key} must be true or false, got {raw!r}")
+def _checklist_keys(key: str, raw: str) -> frozenset[str]:
+    """Checklist item keys (as `/schema status` shows them), or `none` for no ticks at all."""
+    if raw.strip().lower() == "none":
+        return frozenset()
+    keys = _names(key, raw)
+    bad = [item for item in keys if not re.match(r"^[a-z0-9-]+$", item)]
+    if bad:
+        raise ConfigError(
+            f"{key} takes checklist keys like rollback-plan-documented; not: {bad[0]}"
+        )
+    return keys
 
 
 @dataclass(frozen=True)
@@ -179,8 +183,7 @@ class Settings:
     backup_command: str | None = None
     lock_timeout_seconds: int = 10
     migration_timeout_seconds: int = 900
-    squawk_exclude: frozenset[str] = frozenset()
-    lint_gate: bool = False
+    required_checklist: frozenset[str] | None = None
 
     @property
     def state_db_path(self) -> Path:
@@ -257,8 +260,7 @@ SETTINGS: dict[str, Setting] = {
     "backup_command": Setting("SCHEMABOT_BACKUP_COMMAND", _text),
     "lock_timeout_seconds": Setting("SCHEMABOT_LOCK_TIMEOUT", _non_negative_int),
     "migration_timeout_seconds": Setting("SCHEMABOT_MIGRATION_TIMEOUT", _positive_int),
-    "squawk_exclude": Setting("SCHEMABOT_SQUAWK_EXCLUDE", _names),
-    "lint_gate": Setting("SCHEMABOT_LINT_GATE", _bool),
+    "required_checklist": Setting("SCHEMABOT_REQUIRED_CHECKLIST", _checklist_keys),
 }
 assert set(SETTINGS) == {f.name for f in fields(Settings)}
 

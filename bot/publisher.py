@@ -91,3 +91,22 @@ class CardPublisher:
         self.client.chat_postMessage(
             channel=card.channel, thread_ts=card.ts, text=text, unfurl_links=False
         )
+
+
+class CardNotifier:
+    """An apply's reports as Slack sees them: the card re-rendered, progress in its thread."""
+
+    def __init__(self, publisher: CardPublisher) -> None:
+        self.publisher = publisher
+
+    def card_changed(self, revision: str) -> None:
+        try:
+            self.publisher.publish(revision)
+        except SlackApiError as exc:
+            log.warning("could not update the card of %s: %s", revision, exc.response.get("error"))
+
+    def progress(self, revision: str, text: str) -> None:
+        try:
+            self.publisher.reply(revision, text)
+        except SlackApiError as exc:
+            log.warning("could not post progress of %s: %s", revision, exc.response.get("error"))

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
+from sqlalchemy.engine import make_url
 from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 
-from bot.apply import ApplyParts
+from bot.apply import Applier, ApplyParts
 from bot.config import Settings
-from bot.publisher import CardPublisher
+from bot.publisher import CardNotifier, CardPublisher
 from bot.redact import Redactor
 from bot.repository import RepositoryView
 from bot.review import ReviewPolicy, Reviews
@@ -39,6 +41,10 @@ class Services:
     clock: Callable[[], datetime]
     clone: Clone
     publisher: CardPublisher | None = None
+    applier: Applier | None = None
+    workers: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="apply")
+    )
 
     @property
     def apply_parts(self) -> ApplyParts:
@@ -98,7 +104,8 @@ def build_services(
         store,
         ReviewPolicy(settings.approvers, settings.appliers, settings.required_approvals),
     )
-    builder = SnapshotBuilder(store, reviews, repository, settings.branch or "main")
+    backend = make_url(settings.database_url).get_backend_name() if settings.database_url else None
+    builder = SnapshotBuilder(store, reviews, repository, settings.branch or "main", backend)
     services = Services(
         settings=settings,
         store=store,
@@ -113,4 +120,5 @@ def build_services(
     if client is not None:
         settings.require("channel")
         services.publisher = CardPublisher(client, store, builder, str(settings.channel))
+        services.applier = Applier(services.apply_parts, CardNotifier(services.publisher))
     return services

@@ -26,6 +26,7 @@ REQUIRED_FIELDS = (
     "Rollback Plan",
     "Tested in Dev",
 )
+NON_TRANSACTIONAL_DDL = frozenset({"sqlite", "mysql", "mariadb"})
 SHOWN_FIELDS = ("Type", "Tables Affected", "Breaking Changes", "Tested in Dev")
 
 
@@ -101,12 +102,19 @@ class SnapshotBuilder:
     """Builds card snapshots; the caller passes the author's Slack id when it knows it."""
 
     def __init__(
-        self, store: Store, reviews: Reviews, repository: RepositoryView, main_branch: str
+        self,
+        store: Store,
+        reviews: Reviews,
+        repository: RepositoryView,
+        main_branch: str,
+        database_backend: str | None = None,
     ) -> None:
+        """`database_backend`: production's SQLAlchemy backend name, when one is configured."""
         self.store = store
         self.reviews = reviews
         self.repository = repository
         self.configured_main = main_branch
+        self.database_backend = database_backend
 
     @property
     def main_branch(self) -> str:
@@ -181,6 +189,14 @@ class SnapshotBuilder:
         for problem in graph.problems:
             if problem.revision in {record.revision, None} or problem.path == record.path:
                 found.append(Finding(Level.ERROR, problem.detail))
+        if self.database_backend in NON_TRANSACTIONAL_DDL and record.removed_at is None:
+            found.append(
+                Finding(
+                    Level.WARNING,
+                    f"Production is {self.database_backend}, which can't roll back DDL: "
+                    "a migration that fails half way leaves it half applied.",
+                )
+            )
         if state.stale_approvals:
             names = ", ".join(f"<@{verdict.user_id}>" for verdict in state.stale_approvals)
             found.append(

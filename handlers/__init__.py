@@ -5,11 +5,12 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import actions, commands, events, views
+from handlers import actions, apply, commands, events, views
 
 
 def register(app: App, services: Services) -> None:
     commands.register(app, services)
     actions.register(app, services)
+    apply.register(app, services)
     views.register(app, services)
     events.register(app, services)

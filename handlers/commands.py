@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from bot.errors import SchemabotError
 from bot.report import list_text, status_text
 from bot.services import Services
+from handlers import apply
 
 HELP = """*`/schema`* — schema-change reviews, from the team's SCHEMA_CHANGES.md
 • `/schema list` — pending revisions, their status and what each still needs
@@ -28,18 +29,20 @@ def register(app: App, services: Services) -> None:
         words = str(command.get("text") or "").split()
         sub, args = (words[0].lower(), words[1:]) if words else ("help", [])
         try:
-            text = answer(services, sub, args, str(command["user_id"]))
+            text = answer(services, sub, args, str(command["user_id"]), respond)
         except SchemabotError as exc:
             text = str(exc)
         except Exception:
             logger.exception("/schema %s failed", sub)
             text = "Something went wrong on schemabot's side; the details are in its log."
-        respond(text=services.redact(text), response_type="ephemeral")
+        if text:
+            respond(text=services.redact(text), response_type="ephemeral")
 
     app.command("/schema")(schema_command_callback)
 
 
-def answer(services: Services, sub: str, args: list[str], user: str) -> str:
+def answer(services: Services, sub: str, args: list[str], user: str, respond: Respond) -> str:
+    """The immediate answer to `/schema <sub> <args>`; apply and rollback go on in a worker."""
     if sub == "help":
         return HELP
     if sub == "list":
@@ -52,6 +55,11 @@ def answer(services: Services, sub: str, args: list[str], user: str) -> str:
     if sub in {"apply", "rollback"}:
         if not args:
             return f"Which revision? `/schema {sub} <rev>`"
+        if sub == "rollback":
+            apply.ask_rollback(services, args[0], respond)
+            return ""
         revision = services.reviews.resolve(args[0])
-        return f"`/schema {sub}` is not enabled yet: `{revision}` was not touched."
+        respond(text=f"Checking every gate for `{revision}`…", response_type="ephemeral")
+        apply.start(services, "apply", revision, user, respond)
+        return ""
     return f"I don't know `/schema {sub}`.\n{HELP}"
