@@ -184,6 +184,7 @@ class Settings:
     lock_timeout_seconds: int = 10
     migration_timeout_seconds: int = 900
     required_checklist: frozenset[str] | None = None
+    squawk_exclude: frozenset[str] = frozenset()
 
     @property
     def state_db_path(self) -> Path:
@@ -261,6 +262,7 @@ SETTINGS: dict[str, Setting] = {
     "lock_timeout_seconds": Setting("SCHEMABOT_LOCK_TIMEOUT", _non_negative_int),
     "migration_timeout_seconds": Setting("SCHEMABOT_MIGRATION_TIMEOUT", _positive_int),
     "required_checklist": Setting("SCHEMABOT_REQUIRED_CHECKLIST", _checklist_keys),
+    "squawk_exclude": Setting("SCHEMABOT_SQUAWK_EXCLUDE", _names),
 }
 assert set(SETTINGS) == {f.name for f in fields(Settings)}
 

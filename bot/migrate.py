@@ -63,10 +63,10 @@ class MigrationRunner:
         return self._run(checkout, ini, script_location, job, on_line)
 
     def offline_sql(
-        self, checkout: Path, ini: str, script_location: str | None, start: str, end: str
+        self, checkout: Path, ini: str, script_location: str | None, start: str | None, end: str
     ) -> MigrationResult:
-        """The SQL Alembic would run from `start` to `end`, for this database's dialect."""
-        job = {"action": "sql", "target": f"{start}:{end}"}
+        """The SQL Alembic would run from `start` (None: the base) to `end`, offline."""
+        job = {"action": "sql", "target": f"{start}:{end}" if start else end}
         return self._run(checkout, ini, script_location, job, None)
 
     def _run(

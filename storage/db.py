@@ -118,7 +118,24 @@ def initial_schema(db: Database) -> None:
         db.execute(statement)
 
 
-STEPS: tuple[MigrationStep, ...] = (initial_schema,)
+def sql_reviews(db: Database) -> None:
+    """The offline SQL and lint findings of each version of a revision file (0.2)."""
+    db.table("sql_reviews").create(
+        {
+            "revision": str,
+            "blob_sha": str,
+            "dialect": str,
+            "sql": str,
+            "findings": str,
+            "error": str,
+            "at": str,
+        },
+        pk=("revision", "blob_sha"),
+        not_null={"revision", "blob_sha", "dialect", "findings", "at"},
+    )
+
+
+STEPS: tuple[MigrationStep, ...] = (initial_schema, sql_reviews)
 """The schema's history, in order. Never edit or reorder a released step: append a new one."""
 
 

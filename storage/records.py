@@ -129,3 +129,31 @@ class LockRecord:
     name: str
     holder: str
     acquired_at: datetime
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    """One finding of the Postgres migration linter on a revision's SQL."""
+
+    rule: str
+    level: str
+    message: str
+    help: str
+    line: int
+    statement: str
+
+
+@dataclass(frozen=True)
+class SqlReviewRecord:
+    """The offline SQL of one version of a revision file, and what the linter said of it.
+
+    `error` says why there is no SQL (the file could not be rendered offline, say).
+    """
+
+    revision: str
+    blob_sha: str
+    dialect: str
+    sql: str | None
+    findings: tuple[LintFinding, ...]
+    error: str | None
+    at: datetime

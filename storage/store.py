@@ -3,6 +3,7 @@
 from pathlib import Path
 from types import TracebackType
 
+from storage.analyses import AnalysisQueries
 from storage.base import Clock, StoreBase, utc_now
 from storage.db import DEFAULT_BUSY_TIMEOUT, open_db
 from storage.reviews import ReviewQueries
@@ -10,7 +11,7 @@ from storage.revisions import RevisionQueries
 from storage.runs import RunQueries
 
 
-class Store(RevisionQueries, ReviewQueries, RunQueries, StoreBase):
+class Store(RevisionQueries, ReviewQueries, RunQueries, AnalysisQueries, StoreBase):
     """The bot's memory: what the watcher saw, the reviews, apply runs, locks, the audit log.
 
     Safe to share between threads. Times come from `clock` (aware, UTC) so tests can fix them.

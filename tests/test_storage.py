@@ -16,6 +16,7 @@ from storage.records import RevisionRecord
 from storage.store import Store
 from tests.conftest import FixedClock
 
+RELEASED = [step.__name__ for step in STEPS]
 REV = "1a2b3c4d5e6f"
 
 
@@ -69,7 +70,7 @@ def test_open_creates_the_folder_the_schema_and_records_the_step(
     assert {"revisions", "cards", "verdicts", "audit_log", "apply_runs", "locks"} <= tables
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     conn.close()
-    assert migration_names(state_path) == ["initial_schema"]
+    assert migration_names(state_path) == RELEASED
 
 
 def test_the_connection_settings(tmp_path: Path) -> None:
@@ -85,7 +86,7 @@ def test_reopening_changes_nothing(store: Store, state_path: Path, clock: FixedC
     store.close()
     with Store.open(state_path, clock) as reopened:
         assert reopened.get_revision(REV) is not None
-    assert migration_names(state_path) == ["initial_schema"]
+    assert migration_names(state_path) == RELEASED
 
 
 def test_a_later_step_applies_on_reopen_and_keeps_the_data(store: Store, state_path: Path) -> None:
@@ -96,7 +97,7 @@ def test_a_later_step_applies_on_reopen_and_keeps_the_data(store: Store, state_p
         {"revision": REV, "notes": None}
     ]
     db.close()
-    assert migration_names(state_path) == ["initial_schema", "add_revision_notes"]
+    assert migration_names(state_path) == [*RELEASED, "add_revision_notes"]
 
 
 def test_a_file_from_a_newer_schemabot_is_refused(store: Store, state_path: Path) -> None:
