@@ -14,7 +14,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from bot.errors import SchemabotError
 from bot.scan import ScanReport
@@ -59,9 +59,10 @@ def delivery_key(body: dict[str, Any]) -> str | None:
         action = body["actions"][0]
         user = (body.get("user") or {}).get("id")
         return f"action:{user}:{action.get('action_id')}:{action.get('action_ts')}"
-    if body.get("type") == "view_submission":
-        view = body.get("view") or {}
-        return f"view:{view.get('id')}:{view.get('hash')}"
+    if body.get("type") == "view_submission" and body.get("trigger_id"):
+        # Not the view's id and hash: they stay the same when a person corrects an input
+        # the bot refused and sends the modal again. Each submission has its own trigger.
+        return f"view:{body['trigger_id']}"
     if body.get("command") and body.get("trigger_id"):
         return f"command:{body['trigger_id']}"
     if body:
@@ -131,9 +132,20 @@ class Watcher:
 
 
 def publish_all(services: Services, revisions: Iterable[str]) -> None:
+    """Post or refresh the cards of `revisions`, and post every card still missing.
+
+    A card is missing when Slack refused it (the bot not in the channel yet, an outage):
+    its revision is not new at the next scan, so without this it would never get one.
+    """
     if services.publisher is None:
         return
-    for revision in revisions:
+    store = services.store
+    missing = [
+        r.revision
+        for r in store.list_revisions(pending_only=True)
+        if not store.get_card(r.revision)
+    ]
+    for revision in dict.fromkeys([*revisions, *missing]):
         try:
             services.publisher.publish(revision)
         except Exception:
@@ -158,10 +170,49 @@ def wsgi_app(app: App) -> Callable[[WSGIEnvironment, StartResponse], Iterable[by
     return application
 
 
+class RunningBot:
+    """The bot at work: recovery of runs left in flight, the watcher, and Slack's way in."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.app = build_app(services)
+        self.watcher = Watcher(services)
+        self._socket: SocketModeHandler | None = None
+        self._server: BaseWSGIServer | MultiSocketServer | None = None
+
+    def start(self, port: int, host: str = "0.0.0.0") -> int:
+        """Start serving; returns the HTTP port bound (0 in Socket Mode)."""
+        if self.services.applier is not None:
+            self.services.applier.recover()
+        self.watcher.start()
+        settings = self.services.settings
+        if settings.socket_mode:
+            self._socket = SocketModeHandler(
+                self.app, settings.slack_app_token, web_client=self.app.client
+            )
+            self._socket.connect()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack in Socket Mode")
+            return 0
+        server = create_server(wsgi_app(self.app), host=host, port=port, threads=8)
+        self._server = server
+        threading.Thread(target=server.run, name="http", daemon=True).start()
+        bound = int(server.effective_port)  # type: ignore[union-attr]
+        log.info("serving Slack requests at http://%s:%d%s", host, bound, EVENTS_PATH)
+        return bound
+
+    def stop(self) -> None:
+        if self._socket is not None:
+            self._socket.close()  # type: ignore[no-untyped-call]
+        if self._server is not None:
+            self._server.close()
+        finish_listeners(self.app)
+        self.watcher.stop()
+        self.services.workers.shutdown(wait=True)
+        self.services.store.close()
+
+
 def serve(services: Services, port: int, host: str = "0.0.0.0") -> None:
-    """Run until SIGTERM or SIGINT: the watcher, and Socket Mode or the HTTP server."""
-    app = build_app(services)
-    watcher = Watcher(services)
+    """Run until SIGTERM or SIGINT."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -170,24 +221,7 @@ def serve(services: Services, port: int, host: str = "0.0.0.0") -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    if services.applier is not None:
-        services.applier.recover()
-    watcher.start()
-    settings = services.settings
-    if settings.socket_mode:
-        handler = SocketModeHandler(app, settings.slack_app_token, web_client=app.client)
-        handler.connect()  # type: ignore[no-untyped-call]
-        log.info("connected to Slack in Socket Mode")
-        stop.wait()
-        handler.close()  # type: ignore[no-untyped-call]
-    else:
-        server = create_server(wsgi_app(app), host=host, port=port, threads=8)
-        log.info("serving Slack requests at http://%s:%d%s", host, port, EVENTS_PATH)
-        thread = threading.Thread(target=server.run, name="http", daemon=True)
-        thread.start()
-        stop.wait()
-        server.close()
-    finish_listeners(app)
-    watcher.stop()
-    services.workers.shutdown(wait=True)
-    services.store.close()
+    bot = RunningBot(services)
+    bot.start(port, host)
+    stop.wait()
+    bot.stop()
