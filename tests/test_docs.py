@@ -1,0 +1,40 @@
+"""The README documents every setting, command-line command and option, and /schema subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli import _parser
+from bot.config import SETTINGS
+from handlers.commands import HELP
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = _parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+@pytest.mark.parametrize("variable", sorted(s.env for s in SETTINGS.values()))
+def test_every_setting_is_in_the_readme(variable: str) -> None:
+    assert f"| `{variable}` |" in README
+
+
+@pytest.mark.parametrize("command", sorted(subcommands()))
+def test_every_cli_command_and_option_is_in_the_readme(command: str) -> None:
+    assert f"`schemabot {command}" in README
+    for action in subcommands()[command]._actions:
+        for option in action.option_strings:
+            if option.startswith("--") and option != "--help":
+                assert option in README, f"schemabot {command} {option}"
+
+
+@pytest.mark.parametrize("subcommand", sorted(set(re.findall(r"`/schema (\w+)", HELP))))
+def test_every_slash_subcommand_is_in_the_readme(subcommand: str) -> None:
+    assert f"`/schema {subcommand}" in README
