@@ -14,6 +14,7 @@ from bot.errors import SchemabotError
 from bot.redact import Redactor, install_log_redaction
 from bot.report import list_text, status_text
 from bot.revisions import RevisionGraph, load_graph
+from bot.scan import MAIN_BRANCH
 from bot.script_location import read_script_location
 
 log = logging.getLogger("schemabot")
@@ -26,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     redact = Redactor()
     try:
         settings = load_settings()
@@ -73,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
 
     draft = sub.add_parser("draft", help="a SCHEMA_CHANGES.md entry drafted from a migration")
     draft.add_argument("revision", help="a revision id or a unique prefix")
+    draft.add_argument(
+        "--force", action="store_true", help="draft even when the revision has an entry"
+    )
     draft.set_defaults(run=_draft)
     return parser
 
@@ -122,7 +127,11 @@ def _scan(args: argparse.Namespace, settings: Settings) -> int:
 def _revisions(args: argparse.Namespace, settings: Settings) -> int:
     from bot.doc import SchemaDoc
 
-    root = args.repo_dir if args.repo_dir is not None else _fresh_clone(settings)
+    if args.repo_dir is not None:
+        root = args.repo_dir
+    else:
+        _fresh_clone(settings)
+        root = settings.clone_dir
     location = read_script_location(root, settings.alembic_ini, settings.script_location)
     graph = load_graph(root, location)
     doc_file = root / settings.doc
@@ -163,8 +172,11 @@ def _graph_json(graph: RevisionGraph, doc: object) -> dict[str, object]:
     }
 
 
-def _fresh_clone(settings: Settings) -> Path:
-    """Fetch the repository into the work dir and check out the main branch's tip."""
+def _fresh_clone(settings: Settings) -> str:
+    """Fetch the repository into the work dir and check out the main branch's tip.
+
+    Returns the main branch's name.
+    """
     from bot.watcher import Clone
 
     settings.require("repo_url")
@@ -175,7 +187,7 @@ def _fresh_clone(settings: Settings) -> Path:
         if main not in tips:
             raise ConfigError(f"SCHEMABOT_BRANCH: the remote has no branch {main!r}")
         clone.checkout(repo, tips[main])
-    return clone.path
+    return main
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
@@ -194,11 +206,32 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _draft(args: argparse.Namespace, settings: Settings) -> int:
-    raise SchemabotError("`schemabot draft` is not available yet")
+    from bot.services import build_services
+
+    settings.require("repo_url")
+    main = _fresh_clone(settings)
+    services = build_services(settings)
+    try:
+        services.store.set_meta(MAIN_BRANCH, main)
+        text, documented = services.draft(args.revision)
+    finally:
+        services.store.close()
+    if documented and not args.force:
+        raise SchemabotError(
+            f"{args.revision} already has an entry in {settings.doc} (--force drafts one anyway)"
+        )
+    print(text, end="")
+    return 0
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    raise SchemabotError("`schemabot demo` is not available yet")
+    """The walkthrough; it ignores the configured settings and uses embedded defaults."""
+    from bot.demo import run_demo
+
+    if not args.verbose:
+        logging.getLogger().setLevel(logging.WARNING)
+    run_demo(args.dir)
+    return 0
 
 
 if __name__ == "__main__":

@@ -53,6 +53,13 @@ class RepositoryView:
                 self._cache[key] = text
             return text
 
+    def author(self, branch: str, path: str) -> str:
+        """The git author name of the commit that added `path` on `branch` ("" if unknown)."""
+        with self.clone.open() as repo:
+            ref = f"refs/remotes/origin/{branch}"
+            out = repo.git.log("-1", "--diff-filter=A", "--format=%an", ref, "--", path)
+        return str(out).strip()
+
     def doc(self, branch: str) -> SchemaDoc | None:
         text = self.read(branch, self.doc_path)
         return None if text is None else SchemaDoc.parse(text)

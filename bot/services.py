@@ -17,10 +17,15 @@ from sqlalchemy.engine import make_url
 
 from bot.apply import Applier, ApplyParts
 from bot.config import Settings
+from bot.doc import DEFAULT_TEMPLATE
+from bot.draft import draft_entry
+from bot.errors import SchemabotError
+from bot.operations import analyze
 from bot.publisher import CardNotifier, CardPublisher
 from bot.redact import Redactor
 from bot.repository import RepositoryView
 from bot.review import ReviewPolicy, Reviews
+from bot.revision_file import parse_revision_source
 from bot.scan import Scanner
 from bot.snapshot import CardSnapshot, SnapshotBuilder
 from bot.watcher import Clone
@@ -66,6 +71,35 @@ class Services:
             record = self.store.get_revision(revision)
             author = self.publisher.author_user(record) if record is not None else None
         return self.builder.build(revision, author)
+
+    def draft(self, ident: str) -> tuple[str, bool]:
+        """A drafted document entry for a revision, and whether it already has one.
+
+        The revision is one the watcher has seen (any branch), else one on the main branch.
+        """
+        main = self.builder.main_branch
+        try:
+            record = self.store.get_revision(self.reviews.resolve(ident))
+        except SchemabotError:
+            record = None
+        if record is not None:
+            branch = main if record.on_main else record.branch
+            path, author = record.path, record.author_name
+        else:
+            found = self.repository.graph(main).resolve(ident)
+            branch, path = main, found.path
+            author = self.repository.author(branch, path)
+        source = self.repository.read(branch, path)
+        if source is None:
+            raise SchemabotError(f"`{path}` is not on `{branch}` any more.")
+        revision = parse_revision_source(source, path)
+        doc = self.repository.doc(branch)
+        template = doc.template if doc is not None else DEFAULT_TEMPLATE
+        text = draft_entry(
+            revision, analyze(source, path), author, path, template, self.clock().date()
+        )
+        documented = doc is not None and doc.entry_for(revision.revision, path) is not None
+        return text, documented
 
     def pending(self) -> list[CardSnapshot]:
         return [self.snapshot(r.revision) for r in self.store.list_revisions(pending_only=True)]
