@@ -11,10 +11,15 @@ from storage.records import AuditEvent
 DONE_STATUSES = {ReviewStatus.APPLIED, ReviewStatus.REMOVED}
 
 
+def in_production_before(snap: CardSnapshot) -> bool:
+    """Taken as history at the first scan and never run by schemabot since: nothing to review."""
+    return snap.record.history and snap.state.last_run is None
+
+
 def needs(snap: CardSnapshot) -> list[str]:
     """What still stands between this revision and an apply, in words."""
     state = snap.state
-    if state.status in DONE_STATUSES | {ReviewStatus.APPLYING}:
+    if state.status in DONE_STATUSES | {ReviewStatus.APPLYING} or in_production_before(snap):
         return []
     missing: list[str] = []
     if snap.entry is None:
@@ -45,9 +50,14 @@ def list_text(snapshots: Sequence[CardSnapshot]) -> str:
 
 def status_text(snap: CardSnapshot, history: Sequence[AuditEvent]) -> str:
     state = snap.state
+    status = (
+        "In production before schemabot (no review)"
+        if in_production_before(snap)
+        else state.status_line
+    )
     lines = [
         f"*{snap.revision}* - {snap.title}",
-        f"Status: {state.status_line}",
+        f"Status: {status}",
         f"Branch: {snap.record.branch}"
         + ("" if snap.record.on_main else f" (not on {snap.main_branch} yet)"),
         f"File: {snap.record.path}",

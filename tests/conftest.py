@@ -86,9 +86,9 @@ def slackbot_factory(tmp_path: Path) -> Iterator[Callable[..., SlackBot]]:
     def start(**options: Any) -> SlackBot:
         folder = tmp_path / f"slackbot{len(started)}"
         folder.mkdir()
-        bot = SlackBot(folder, **options)
+        bot = SlackBot(folder, **options).start()
         started.append(bot)
-        return bot.start()
+        return bot
 
     yield start
     for bot in started:

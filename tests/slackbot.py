@@ -29,7 +29,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
 
-from bot.app import EVENTS_PATH, Watcher, build_app, wsgi_app
+from bot.app import EVENTS_PATH, Watcher, build_app, finish_listeners, wsgi_app
 from bot.cards import REASON_BLOCK
 from bot.config import Settings
 from bot.doc_update import add_entry
@@ -113,6 +113,23 @@ def card_text(message: Message) -> str:
     return "\n".join(texts(message.blocks))
 
 
+# The packages whose loggers `_enable_logging` turns back on.
+_LOGGING_PACKAGES = frozenset(
+    {"bot", "handlers", "storage", "schemabot", "slack_bolt", "slack_sdk", "waitress"}
+)
+
+
+def _enable_logging() -> None:
+    """Let the bot's loggers log again.
+
+    Alembic's env.py calls `logging.config.fileConfig`, which disables every logger that
+    exists; tests that run Alembic in this process would otherwise hide the bot's errors.
+    """
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.split(".")[0] in _LOGGING_PACKAGES:
+            logger.disabled = False
+
+
 class _ErrorLog(logging.Handler):
     """Keeps the ERROR records logged while the bot runs: swallowed failures show up here."""
 
@@ -180,6 +197,7 @@ class SlackBot:
             workdir=self.tmp_path / "schemabot",
             **self.settings_overrides,
         )
+        _enable_logging()
         logging.getLogger().addHandler(self._errors)
         self._run()
         return self
@@ -206,7 +224,7 @@ class SlackBot:
         self.services = build_services(self.settings, slack_client(self.settings))
         self.app = build_app(self.services)
         if self.socket_mode:
-            # A short ping interval: the client notices a close that often, so stop() is quick.
+            # A short ping interval, as in test_fakes.py: the client checks its socket that often.
             self._handler = SocketModeHandler(
                 self.app, APP_TOKEN, web_client=self.app.client, ping_interval=0.1
             )
@@ -224,12 +242,15 @@ class SlackBot:
             self._handler.close()  # type: ignore[no-untyped-call]
             self._handler = None
         if self._server is not None and self._thread is not None:
+            # The request threads first: one finishing a response still pulls the trigger.
+            self._server.task_dispatcher.shutdown(timeout=5)
             # Closed from inside its own loop, so the loop ends at once instead of after
             # its next poll timeout.
             self._server.trigger.pull_trigger(self._server.close)
             self._thread.join(timeout=5)
-            self._server.task_dispatcher.shutdown(timeout=5)
             self._server = self._thread = None
+        finish_listeners(self.app)
+        self.services.workers.shutdown(wait=True)
         self.services.store.close()
 
     @property
