@@ -36,7 +36,7 @@ from bot.doc_update import add_entry
 from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
 from bot.scan import ScanReport
 from bot.services import Services, build_services, slack_client
-from tests.fakes.signing import (
+from bot.standin.signing import (
     app_home_opened,
     button_click,
     checkboxes_change,
@@ -45,9 +45,9 @@ from tests.fakes.signing import (
     slash_command,
     view_submission,
 )
-from tests.fakes.slack_api import FakeSlack
+from bot.standin.slack_api import FakeSlack
+from bot.standin.workspace import APP_TOKEN, BOT_TOKEN, JSON, Message
 from tests.fakes.socket_mode import FakeSocketModeServer
-from tests.fakes.workspace import APP_TOKEN, BOT_TOKEN, JSON, Message
 from tests.gitrepos import Developer, make_origin
 
 T = TypeVar("T")

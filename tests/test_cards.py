@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.doc_update import add_entry
 from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, SEED_HISTORY, seed_document
 from bot.services import Services, build_services
-from tests.fakes.blockkit import LIMITS, message_errors, view_errors
+from bot.standin.blockkit import LIMITS, message_errors, view_errors
 from tests.gitrepos import Developer, make_origin
 from tests.slackbot import REVIEWER, SECOND_REVIEWER, texts
 

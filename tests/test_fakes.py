@@ -45,7 +45,7 @@ from slack_sdk.webhook import WebhookClient
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.fakes.signing import (
+from bot.standin.signing import (
     PAYLOADS,
     app_home_opened,
     block_actions_body,
@@ -60,9 +60,9 @@ from tests.fakes.signing import (
     view_submission,
     view_submission_body,
 )
-from tests.fakes.slack_api import FakeSlack
+from bot.standin.slack_api import FakeSlack
+from bot.standin.workspace import APP_ID, APP_TOKEN, BOT_TOKEN, BOT_USER_ID
 from tests.fakes.socket_mode import FakeSocketModeServer
-from tests.fakes.workspace import APP_ID, APP_TOKEN, BOT_TOKEN, BOT_USER_ID
 
 ADA, BOB, REVIEW = "U0ADA00001", "U0BOB00002", "C0REVIEW01"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

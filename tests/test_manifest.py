@@ -16,9 +16,9 @@ import yaml
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.standin.signing import event_callback, slash_command
+from bot.standin.web_methods import SCOPES
 from handlers import register
-from tests.fakes.signing import event_callback, slash_command
-from tests.fakes.web_methods import SCOPES
 from tests.slackbot import (
     CHANNEL,
     DEVELOPER,

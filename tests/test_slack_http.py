@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
-from tests.fakes.signing import app_home_opened, button_click, event_callback
-from tests.fakes.workspace import Message
+from bot.standin.signing import app_home_opened, button_click, event_callback
+from bot.standin.workspace import Message
 from tests.slackbot import (
     CHANNEL,
     DEVELOPER,

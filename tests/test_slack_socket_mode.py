@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from bot.sandbox import DEMO_PENDING
-from tests.fakes.signing import app_home_opened, event_callback
-from tests.fakes.workspace import APP_TOKEN
+from bot.standin.signing import app_home_opened, event_callback
+from bot.standin.workspace import APP_TOKEN
 from tests.slackbot import DEVELOPER, REVIEWER, SECOND_REVIEWER, SlackBot, texts
 
 REVISION = DEMO_PENDING.revision

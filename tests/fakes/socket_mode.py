@@ -27,7 +27,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from tests.fakes.workspace import APP_ID, JSON
+from bot.standin.workspace import APP_ID, JSON
 
 T = TypeVar("T")
 EnvelopeType = Literal["slash_commands", "interactive", "events_api"]

@@ -25,8 +25,8 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.web_methods import METHODS, SCOPES, Args, respond
-from tests.fakes.workspace import (
+from bot.standin.web_methods import METHODS, SCOPES, Args, respond
+from bot.standin.workspace import (
     APP_TOKEN,
     BOT_TOKEN,
     BOT_USER_ID,

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from tests.fakes.blockkit import LIMITS, message_errors, view_errors
-from tests.fakes.workspace import (
+from bot.standin.blockkit import LIMITS, message_errors, view_errors
+from bot.standin.workspace import (
     BOT_ID,
     BOT_USER_ID,
     JSON,
