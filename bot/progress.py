@@ -20,7 +20,7 @@ class Throttle:
         self._interval = interval
         self._clock = clock
         self._lines: list[str] = []
-        self._last = clock() - interval
+        self._last = clock()
         self._lock = threading.Lock()
 
     def add(self, line: str) -> None:

@@ -76,7 +76,8 @@ def test_draft_prints_an_entry_in_the_documents_template(dev: Developer, tmp_pat
     refused = run(["draft", "ae8fcb7881c7"], tmp_path, SCHEMABOT_REPO_URL=str(dev.origin))
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines() == [
-        "schemabot: ae8fcb7881c7 already has an entry in SCHEMA_CHANGES.md (--force drafts one anyway)"
+        "schemabot: ae8fcb7881c7 already has an entry in SCHEMA_CHANGES.md "
+        "(--force drafts one anyway)"
     ]
 
 
