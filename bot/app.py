@@ -147,6 +147,10 @@ def publish_all(services: Services, revisions: Iterable[str]) -> None:
     ]
     for revision in dict.fromkeys([*revisions, *missing]):
         try:
+            services.review_sql(revision)
+        except Exception:
+            log.exception("could not render the SQL of %s", revision)
+        try:
             services.publisher.publish(revision)
         except Exception:
             log.exception("could not post or update the card of %s", revision)

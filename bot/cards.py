@@ -28,6 +28,7 @@ from slack_sdk.models.views import View
 
 from bot.review import ReviewState, ReviewStatus
 from bot.snapshot import SHOWN_FIELDS, CardSnapshot, ChecklistLine, Finding, Level
+from bot.sql_cards import sql_blocks, tool_buttons
 
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
@@ -119,10 +120,14 @@ def review_card(snap: CardSnapshot) -> Message:
     verdicts = _verdicts(snap.state)
     if verdicts:
         blocks.append(SectionBlock(block_id="verdicts", text=MarkdownTextObject(text=verdicts)))
+    blocks.extend(sql_blocks(snap))
     blocks.append(DividerBlock())
     blocks.extend(_checklist_blocks(snap))
     if status not in {ReviewStatus.APPLYING, ReviewStatus.APPLIED, ReviewStatus.REMOVED}:
         blocks.append(_buttons(snap.revision))
+    tools = tool_buttons(snap)
+    if tools is not None:
+        blocks.append(tools)
     text = f"Schema review: {snap.revision} - {snap.title} ({snap.state.status_line})"
     return Message(cut(text, 3000), blocks)
 

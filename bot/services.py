@@ -28,6 +28,7 @@ from bot.review import ReviewPolicy, Reviews
 from bot.revision_file import parse_revision_source
 from bot.scan import Scanner
 from bot.snapshot import CardSnapshot, SnapshotBuilder
+from bot.sqlreview import SqlReviewer
 from bot.watcher import Clone
 from storage.store import Store
 
@@ -45,6 +46,7 @@ class Services:
     redact: Redactor
     clock: Callable[[], datetime]
     clone: Clone
+    sql: SqlReviewer
     publisher: CardPublisher | None = None
     applier: Applier | None = None
     workers: ThreadPoolExecutor = field(
@@ -101,6 +103,20 @@ class Services:
         documented = doc is not None and doc.entry_for(revision.revision, path) is not None
         return text, documented
 
+    def review_sql(self, revision: str) -> None:
+        """Render and lint the revision's SQL once per version of its file (slow: a process)."""
+        record = self.store.get_revision(revision)
+        if record is None or record.history or record.removed_at is not None:
+            return
+        if self.store.sql_review(revision, record.blob_sha) is not None:
+            return
+        branch = self.builder.main_branch if record.on_main else record.branch
+        parsed = self.repository.revision(branch, record.path)
+        tip = self.repository.tip(branch)
+        if parsed is None or tip is None:
+            return
+        self.sql.review(record, parsed, tip)
+
     def pending(self) -> list[CardSnapshot]:
         return [self.snapshot(r.revision) for r in self.store.list_revisions(pending_only=True)]
 
@@ -150,6 +166,17 @@ def build_services(
         redact=redact,
         clock=clock,
         clone=clone,
+        sql=SqlReviewer(
+            clone,
+            store,
+            settings.workdir / "runs",
+            settings.database_url,
+            settings.alembic_ini,
+            settings.script_location,
+            settings.lock_timeout_seconds,
+            settings.squawk_exclude,
+            redact,
+        ),
     )
     if client is not None:
         settings.require("channel")

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.checklist import BotCheck, ChecklistEntry, classify
+from bot.consistency import check
 from bot.doc import DocEntry, SchemaDoc
+from bot.operations import analyze
 from bot.repository import RepositoryView
 from bot.review import Reviews, ReviewState
 from bot.revision_file import Revision
 from bot.scan import MAIN_BRANCH
-from storage.records import BOT_ACTOR, RevisionRecord
+from storage.records import BOT_ACTOR, RevisionRecord, SqlReviewRecord
 from storage.store import Store
 
 REQUIRED_FIELDS = (
@@ -64,6 +66,7 @@ class CardSnapshot:
     findings: tuple[Finding, ...]
     checklist: tuple[ChecklistLine, ...]
     state: ReviewState
+    sql: SqlReviewRecord | None = None
 
     @property
     def author(self) -> str:
@@ -130,6 +133,7 @@ class SnapshotBuilder:
         doc = self.repository.doc(branch)
         entry = doc.entry_for(revision, record.path) if doc is not None else None
         findings = self._findings(record, parsed, doc, entry, branch, state)
+        findings += self._disagreements(branch, record.path, entry, parsed)
         checklist = self._checklist(doc, entry, revision, state, notified)
         return CardSnapshot(
             revision=revision,
@@ -143,6 +147,19 @@ class SnapshotBuilder:
             findings=findings,
             checklist=checklist,
             state=state,
+            sql=self.store.sql_review(revision, record.blob_sha),
+        )
+
+    def _disagreements(
+        self, branch: str, path: str, entry: DocEntry | None, parsed: Revision | None
+    ) -> tuple[Finding, ...]:
+        """Where the code and its entry disagree, read from the file's syntax tree."""
+        source = self.repository.read(branch, path)
+        if source is None or parsed is None:
+            return ()
+        analysis = analyze(source, path)
+        return tuple(
+            Finding(Level(d.level), d.text) for d in check(entry, analysis, parsed.is_merge)
         )
 
     def _findings(

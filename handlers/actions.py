@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.cards import APPROVE, CHECKLIST, REQUEST_CHANGES, WITHDRAW, request_changes_modal
 from bot.errors import SchemabotError
 from bot.services import Services
+from bot.sql_cards import DRAFT_ENTRY, SHOW_SQL, sql_modal
 from handlers.replies import tell
 
 CHECKLIST_ACTION = re.compile(rf"^{CHECKLIST}_\d+$")
@@ -80,7 +81,39 @@ def register(app: App, services: Services) -> None:
             lambda: services.reviews.set_checklist(revision, user, shown, selected),
         )
 
+    def show_sql_callback(
+        ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger
+    ) -> None:
+        ack()
+        revision, user, channel = _who_what(body)
+        record = services.store.get_revision(revision)
+        review = services.store.sql_review(revision, record.blob_sha) if record else None
+        if review is None or review.sql is None:
+            tell(client, channel, user, f"The SQL of `{revision}` is not ready yet.")
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=sql_modal(review))
+
+    def draft_entry_callback(
+        ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger
+    ) -> None:
+        ack()
+        revision, user, channel = _who_what(body)
+        try:
+            text, _ = services.draft(revision)
+        except SchemabotError as exc:
+            tell(client, channel, user, str(exc))
+            return
+        if services.publisher is not None:
+            services.publisher.reply(
+                revision,
+                f"<@{user}> asked for a draft of the missing entry. Paste it under "
+                f"*Pending Migrations* in `{services.settings.doc}` and fill in what it "
+                f"leaves open:\n```{text[:3500]}```",
+            )
+
     app.action(APPROVE)(approve_callback)
+    app.action(SHOW_SQL)(show_sql_callback)
+    app.action(DRAFT_ENTRY)(draft_entry_callback)
     app.action(REQUEST_CHANGES)(request_changes_callback)
     app.action(WITHDRAW)(withdraw_callback)
     app.action(CHECKLIST_ACTION)(checklist_callback)
