@@ -1,0 +1,119 @@
+"""From a pushed revision to production and the status commit, all through Slack requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from alembic import command
+from alembic.config import Config
+from git import Repo
+
+from bot.cards import ROLLBACK_CONFIRM
+from bot.sandbox import DEMO_PENDING
+from bot.standin.signing import button_click
+from tests.applyteam import BASELINE, columns, production_versions
+from tests.slackbot import CHANNEL, OUTSIDER, REVIEWER, SECOND_REVIEWER, SlackBot, card_text
+
+APPLIER = SECOND_REVIEWER
+REVISION = DEMO_PENDING.revision
+
+
+def with_production(factory: Callable[..., SlackBot], pg_url: str) -> SlackBot:
+    bot = factory(database_url=pg_url, appliers=frozenset({APPLIER}))
+    config = Config(str(bot.dev.root / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", pg_url)
+    command.upgrade(config, BASELINE)
+    return bot
+
+
+def approved(bot: SlackBot) -> None:
+    card = bot.review_pending()
+    bot.click("approve", REVIEWER)
+    keys = [
+        option["value"]
+        for block in card.blocks
+        if block.get("block_id") == f"checklist:{REVISION}"
+        for element in block["elements"]
+        for option in element["options"]
+    ]
+    bot.tick(keys, REVIEWER)
+    bot.wait_for(lambda: "Approved 1/1" in bot.card(REVISION).text)
+
+
+def origin_doc(bot: SlackBot) -> str:
+    with Repo(bot.dev.origin) as origin:
+        blob = origin.commit("main").tree / "SCHEMA_CHANGES.md"
+        return str(blob.data_stream.read().decode())
+
+
+def test_apply_through_slack_migrates_and_pushes_the_status(
+    slackbot_factory: Callable[..., SlackBot], pg_url: str
+) -> None:
+    bot = with_production(slackbot_factory, pg_url)
+    approved(bot)
+
+    answer = bot.command("apply b41f", APPLIER)
+
+    assert answer.response_type == "ephemeral" and REVISION in answer.text
+    bot.wait_for(lambda: "Applied" in bot.card(REVISION).text, timeout=60)
+    assert production_versions(pg_url) == {REVISION}
+    assert "visibility" in columns(pg_url, "posts")
+    assert "- **Applied to Prod**: Yes - " in origin_doc(bot)
+    thread = "\n".join(reply.text for reply in bot.card(REVISION).replies)
+    assert "Applying `b41f7a2c9e15` in production" in thread
+    assert "Running upgrade merge_enum_fix_and_photo_urls -> b41f7a2c9e15" in thread
+    assert ":rocket:" in thread
+    text = card_text(bot.card(REVISION))
+    assert ":rocket: *Applied*" in text
+    assert "Approve" not in [b.get("block_id") for b in bot.card(REVISION).blocks]
+
+
+def test_an_apply_with_unmet_gates_lists_them_all_to_the_asker_only(
+    slackbot_factory: Callable[..., SlackBot], pg_url: str
+) -> None:
+    bot = with_production(slackbot_factory, pg_url)
+    bot.review_pending()
+    before = bot.card(REVISION).text
+
+    bot.command("apply b41f", OUTSIDER)
+
+    refusal = bot.wait_for(
+        lambda: [
+            c for c in bot.fake.calls("response_url") if "Can't apply" in str(c.args.get("text"))
+        ]
+    )[0]
+    text = str(refusal.args["text"])
+    assert "may not apply" in text and "0 of the 1 approval" in text
+    assert "checklist items not ticked" in text
+    assert refusal.args.get("response_type") == "ephemeral"
+    assert production_versions(pg_url) == {BASELINE}
+    assert bot.card(REVISION).text == before
+    assert bot.card(REVISION).replies == ()
+
+
+def test_rollback_asks_for_confirmation_then_downgrades(
+    slackbot_factory: Callable[..., SlackBot], pg_url: str
+) -> None:
+    bot = with_production(slackbot_factory, pg_url)
+    approved(bot)
+    bot.command("apply b41f", APPLIER)
+    bot.wait_for(lambda: "Applied" in bot.card(REVISION).text, timeout=60)
+
+    question = bot.command("rollback b41f", APPLIER)
+
+    assert "Roll back `b41f7a2c9e15` in production?" in question.text
+    assert production_versions(pg_url) == {REVISION}
+    asked = [e for e in bot.fake.ephemerals(APPLIER) if e.blocks][-1]
+    ephemeral = {"type": "message", "text": asked.text, "ts": asked.ts, "blocks": asked.blocks}
+    payload = button_click(
+        ROLLBACK_CONFIRM,
+        message=ephemeral,
+        channel_id=CHANNEL,
+        user_id=APPLIER,
+        response_url=bot.fake.response_url(CHANNEL, APPLIER),
+    )
+    bot.deliver("interactive", payload)
+    bot.wait_for(lambda: "Rolled back" in bot.card(REVISION).text, timeout=60)
+    assert production_versions(pg_url) == {BASELINE}
+    assert "visibility" not in columns(pg_url, "posts")
+    assert "Rolled back on" in origin_doc(bot)
