@@ -117,8 +117,16 @@ class Applier:
                 production=production,
                 database_error=database_error,
                 lock=parts.store.get_lock(APPLY_LOCK),
+                lint_errors=self._lint_errors(revision, state.record.blob_sha),
+                lint_gate=parts.settings.lint_gate,
             )
         )
+
+    def _lint_errors(self, revision: str, blob_sha: str) -> tuple[str, ...] | None:
+        review = self.parts.store.sql_review(revision, blob_sha)
+        if review is None:
+            return None
+        return tuple(f.rule for f in review.findings if f.level == "error")
 
     def rollback_gates(self, revision: str, user: str) -> GateReport:
         parts = self.parts

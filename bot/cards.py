@@ -181,6 +181,9 @@ def _verdicts(state: ReviewState) -> str:
         f":raised_hand: {mention(v.user_id)} requested changes: {escape(v.reason or '')}"
         for v in state.change_requests
     ]
+    if state.lint_override is not None:
+        reason = escape(str(state.lint_override.detail.get("reason", "")))
+        lines.append(f":shield: {mention(state.lint_override.actor)} accepted the lint: {reason}")
     return cut("\n".join(lines), SECTION_TEXT_LIMIT)
 
 

@@ -134,6 +134,15 @@ def _git_author(key: str, raw: str) -> GitAuthor:
     return GitAuthor(match["name"], match["email"])
 
 
+def _bool(key: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{key} must be true or false, got {raw!r}")
+
+
 def _checklist_keys(key: str, raw: str) -> frozenset[str]:
     """Checklist item keys (as `/schema status` shows them), or `none` for no ticks at all."""
     if raw.strip().lower() == "none":
@@ -185,6 +194,7 @@ class Settings:
     migration_timeout_seconds: int = 900
     required_checklist: frozenset[str] | None = None
     squawk_exclude: frozenset[str] = frozenset()
+    lint_gate: bool = False
 
     @property
     def state_db_path(self) -> Path:
@@ -263,6 +273,7 @@ SETTINGS: dict[str, Setting] = {
     "migration_timeout_seconds": Setting("SCHEMABOT_MIGRATION_TIMEOUT", _positive_int),
     "required_checklist": Setting("SCHEMABOT_REQUIRED_CHECKLIST", _checklist_keys),
     "squawk_exclude": Setting("SCHEMABOT_SQUAWK_EXCLUDE", _names),
+    "lint_gate": Setting("SCHEMABOT_LINT_GATE", _bool),
 }
 assert set(SETTINGS) == {f.name for f in fields(Settings)}
 

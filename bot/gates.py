@@ -66,6 +66,9 @@ class ApplyFacts:
     production: frozenset[str] | None
     database_error: str | None
     lock: LockRecord | None
+    lint_errors: tuple[str, ...] | None = ()
+    """Rules squawk flags as errors; None when the SQL was not linted yet; () when clean."""
+    lint_gate: bool = False
 
 
 def applied_closure(graph: RevisionGraph, production: frozenset[str]) -> frozenset[str]:
@@ -117,6 +120,8 @@ def check_apply(facts: ApplyFacts) -> GateReport:
         ),
     ]
     gates += _production(facts)
+    if facts.lint_gate:
+        gates.append(_lint(facts))
     lock = facts.lock
     gates.append(
         Gate(
@@ -136,6 +141,20 @@ def _approvals(state: ReviewState) -> Gate:
     if state.stale_approvals:
         detail += f" ({len(state.stale_approvals)} went stale when the file changed)"
     return Gate("approvals", have >= need, detail)
+
+
+def _lint(facts: ApplyFacts) -> Gate:
+    if facts.lint_errors is None:
+        return Gate("lint", False, "its SQL has not been linted yet: try again in a moment")
+    if facts.state.lint_override is not None or not facts.lint_errors:
+        return Gate("lint", True)
+    rules = ", ".join(f"`{rule}`" for rule in dict.fromkeys(facts.lint_errors))
+    return Gate(
+        "lint",
+        False,
+        f"squawk flags errors in its SQL ({rules}): fix them, or an approver runs "
+        f"`/schema override-lint {facts.revision} <why it is safe>`",
+    )
 
 
 def _checklist(facts: ApplyFacts) -> Gate:

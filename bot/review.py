@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.errors import SchemabotError
-from storage.records import ApplyRun, ChecklistTick, RevisionRecord, VerdictRecord
+from storage.records import ApplyRun, AuditEvent, ChecklistTick, RevisionRecord, VerdictRecord
 from storage.store import Store
 
 
@@ -30,6 +30,7 @@ class ReviewStatus(StrEnum):
     REMOVED = "Removed"
 
 
+LINT_OVERRIDE = "lint_override"
 ACTIVE_RUN_STATES = frozenset(
     {"requested", "locked", "backing_up", "migrating", "verifying", "committing"}
 )
@@ -58,6 +59,7 @@ class ReviewState:
     ticks: Mapping[str, ChecklistTick]
     last_run: ApplyRun | None
     required_approvals: int
+    lint_override: AuditEvent | None = None
 
     @property
     def revision(self) -> str:
@@ -132,6 +134,11 @@ class Reviews:
             else:
                 stale.append(verdict)
         runs = self.store.runs_for(revision)
+        overrides = [
+            event
+            for event in self.store.audit_for(revision)
+            if event.action == LINT_OVERRIDE and event.detail.get("blob_sha") == record.blob_sha
+        ]
         return ReviewState(
             record=record,
             approvals=tuple(fresh),
@@ -140,6 +147,7 @@ class Reviews:
             ticks=self.store.checklist_for(revision),
             last_run=runs[-1] if runs else None,
             required_approvals=self.policy.required_approvals,
+            lint_override=overrides[-1] if overrides else None,
         )
 
     def approve(self, revision: str, user: str, author: str | None) -> ReviewState:
@@ -166,6 +174,21 @@ class Reviews:
         if user != author and not self.policy.may_approve(user):
             raise ReviewError(f"Only the configured approvers can request changes on `{revision}`.")
         self.store.record_verdict(revision, user, "request_changes", reason, record.blob_sha)
+        return self.state(revision)
+
+    def override_lint(
+        self, revision: str, user: str, author: str | None, reason: str
+    ) -> ReviewState:
+        """An approver accepts the lint errors of this version of the file, saying why."""
+        record = self._open_for_review(revision)
+        reason = reason.strip()
+        if not reason:
+            raise ReviewError("Say why the lint errors are acceptable: it goes in the audit log.")
+        if user == author or not self.policy.may_approve(user):
+            raise ReviewError(
+                f"Only an approver other than the author can override the lint of `{revision}`."
+            )
+        self.store.audit(user, LINT_OVERRIDE, revision, reason=reason, blob_sha=record.blob_sha)
         return self.state(revision)
 
     def withdraw(self, revision: str, user: str) -> ReviewState:

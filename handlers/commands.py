@@ -17,6 +17,7 @@ HELP = """*`/schema`* — schema-change reviews, from the team's SCHEMA_CHANGES.
 • `/schema status <rev>` — approvals, checklist, findings and history of one revision
 • `/schema apply <rev>` — run the production migration once every gate is met
 • `/schema rollback <rev>` — downgrade production to the revision's down revision
+• `/schema override-lint <rev> <reason>` — accept squawk's errors on this version of the SQL
 • `/schema help` — this message
 A unique prefix of a revision id is enough: `/schema status b41f`."""
 
@@ -52,6 +53,20 @@ def answer(services: Services, sub: str, args: list[str], user: str, respond: Re
             return list_text(services.pending())
         revision = services.reviews.resolve(args[0])
         return status_text(services.snapshot(revision), services.store.audit_for(revision))
+    if sub == "override-lint":
+        if len(args) < 2:
+            return "Usage: `/schema override-lint <rev> <why the lint errors are safe>`"
+        revision = services.reviews.resolve(args[0])
+        record = services.store.get_revision(revision)
+        author = (
+            services.publisher.author_user(record)
+            if services.publisher is not None and record is not None
+            else None
+        )
+        services.reviews.override_lint(revision, user, author, " ".join(args[1:]))
+        if services.publisher is not None:
+            services.publisher.publish(revision)
+        return f"Recorded: the lint errors of `{revision}` are accepted by <@{user}>."
     if sub in {"apply", "rollback"}:
         if not args:
             return f"Which revision? `/schema {sub} <rev>`"
