@@ -12,39 +12,29 @@ import logging
 import os
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from bot.checklist import BotCheck, manual_keys
-from bot.config import Settings
+from bot.checklist import BotCheck
 from bot.doc_push import DocPusher, worktree
 from bot.doc_update import mark_applied, record_rollback
 from bot.errors import SchemabotError
+from bot.gate_facts import APPLY_LOCK, ApplyParts, apply_facts, main_branch, rollback_facts
 from bot.gates import (
-    ApplyFacts,
     GateFailed,
     GateReport,
-    RollbackFacts,
     check_apply,
     check_rollback,
 )
 from bot.migrate import MigrationResult, MigrationRunner
 from bot.production import DatabaseUnavailable, current_versions
 from bot.progress import Throttle
-from bot.redact import Redactor
-from bot.repository import RepositoryView
-from bot.review import Reviews
-from bot.scan import MAIN_BRANCH, Scanner
-from bot.watcher import Clone
 from storage.records import BOT_ACTOR, ApplyRun, RunKind, RunState
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-APPLY_LOCK = "apply"
 RUN_DIR = "runs"
 NOT_STARTED: frozenset[RunState] = frozenset({"requested", "locked", "backing_up"})
 MAYBE_APPLIED: frozenset[RunState] = frozenset({"migrating", "verifying"})
@@ -57,18 +47,6 @@ class ApplyNotifier(Protocol):
     def card_changed(self, revision: str) -> None: ...
 
     def progress(self, revision: str, text: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class ApplyParts:
-    settings: Settings
-    store: Store
-    reviews: Reviews
-    repository: RepositoryView
-    scanner: Scanner
-    clone: Clone
-    redact: Redactor
-    clock: Callable[[], datetime]
 
 
 class Applier:
@@ -84,74 +62,17 @@ class Applier:
         )
 
     def main_branch(self) -> str:
-        stored = self.parts.store.get_meta(MAIN_BRANCH)
-        return stored or self.parts.settings.branch or "main"
+        return main_branch(self.parts)
 
     def gates(self, revision: str, user: str) -> GateReport:
         """Fetch, then check every gate of applying `revision` for `user`."""
-        parts = self.parts
-        parts.scanner.run()
-        state = parts.reviews.state(revision)
-        main = self.main_branch()
-        doc = parts.repository.doc(main)
-        entry = doc.entry_for(revision, state.record.path) if doc is not None else None
-        items = {item.key: item.text for item in (doc.checklist() if doc else ())}
-        wanted = parts.settings.required_checklist
-        if wanted is None:
-            wanted = manual_keys(doc.checklist()) if doc else frozenset()
-        required = {key: text for key, text in items.items() if key in wanted}
-        required |= {key: f"`{key}` (not in the checklist)" for key in sorted(wanted - set(items))}
-        production, database_error = self._production()
-        return check_apply(
-            ApplyFacts(
-                revision=revision,
-                user=user,
-                appliers=parts.settings.appliers,
-                state=state,
-                on_main=state.record.on_main,
-                main_branch=main,
-                has_entry=entry is not None,
-                doc_path=parts.settings.doc,
-                required_items=required,
-                graph=parts.repository.graph(main),
-                production=production,
-                database_error=database_error,
-                lock=parts.store.get_lock(APPLY_LOCK),
-                lint_errors=self._lint_errors(revision, state.record.blob_sha),
-                lint_gate=parts.settings.lint_gate,
-            )
-        )
-
-    def _lint_errors(self, revision: str, blob_sha: str) -> tuple[str, ...] | None:
-        review = self.parts.store.sql_review(revision, blob_sha)
-        if review is None:
-            return None
-        return tuple(f.rule for f in review.findings if f.level == "error")
+        self.parts.scanner.run()
+        return check_apply(apply_facts(self.parts, revision, user))
 
     def rollback_gates(self, revision: str, user: str) -> GateReport:
-        parts = self.parts
-        parts.scanner.run()
-        production, database_error = self._production()
-        return check_rollback(
-            RollbackFacts(
-                revision=revision,
-                user=user,
-                appliers=parts.settings.appliers,
-                graph=parts.repository.graph(self.main_branch()),
-                production=production,
-                database_error=database_error,
-                lock=parts.store.get_lock(APPLY_LOCK),
-            )
-        )
-
-    def _production(self) -> tuple[frozenset[str] | None, str | None]:
-        url = self.parts.settings.database_url
-        if not url:
-            return None, "no production database is configured (SCHEMABOT_DATABASE_URL)"
-        try:
-            return current_versions(url, self.parts.redact), None
-        except DatabaseUnavailable as exc:
-            return None, str(exc)
+        """Fetch, then check every gate of rolling `revision` back for `user`."""
+        self.parts.scanner.run()
+        return check_rollback(rollback_facts(self.parts, revision, user))
 
     def request(self, ident: str, user: str, kind: RunKind = "apply") -> ApplyRun:
         """Check the gates and, when all pass, take the lock and record the run."""

@@ -17,14 +17,11 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
     Option,
-    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
 )
-from slack_sdk.models.views import View
 
 from bot.review import ReviewState, ReviewStatus
 from bot.snapshot import SHOWN_FIELDS, CardSnapshot, ChecklistLine, Finding, Level
@@ -41,9 +38,6 @@ APPROVE = "approve"
 REQUEST_CHANGES = "request_changes"
 WITHDRAW = "withdraw"
 CHECKLIST = "checklist"
-REQUEST_CHANGES_VIEW = "request_changes"
-REASON_BLOCK = "reason"
-REASON_INPUT = "reason_input"
 
 STATUS_EMOJI = {
     ReviewStatus.AWAITING: ":hourglass_flowing_sand:",
@@ -247,99 +241,6 @@ def _buttons(revision: str) -> ActionsBlock:
                     confirm="Withdraw",
                     deny="Keep it",
                 ),
-            ),
-        ],
-    )
-
-
-def request_changes_modal(revision: str) -> View:
-    return View(
-        type="modal",
-        callback_id=REQUEST_CHANGES_VIEW,
-        private_metadata=revision,
-        title=PlainTextObject(text="Request changes"),
-        submit=PlainTextObject(text="Send"),
-        close=PlainTextObject(text="Cancel"),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"What should change in `{revision}` before it can be approved?"
-                )
-            ),
-            InputBlock(
-                block_id=REASON_BLOCK,
-                label=PlainTextObject(text="Reason (shown on the card)"),
-                element=PlainTextInputElement(
-                    action_id=REASON_INPUT, multiline=True, max_length=2000
-                ),
-            ),
-        ],
-    )
-
-
-@dataclass(frozen=True)
-class HomeItem:
-    snapshot: CardSnapshot
-    needs: tuple[str, ...]
-    link: str | None
-
-
-HOME_ITEMS_LIMIT = 30
-
-
-def home_view(items: list[HomeItem]) -> View:
-    """The App Home tab: pending reviews at a glance, what each lacks, links to the cards."""
-    blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text="Schema changes awaiting review")),
-    ]
-    if not items:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing is pending. :tada:")))
-    for item in items[:HOME_ITEMS_LIMIT]:
-        snap = item.snapshot
-        title = f"*{escape(snap.revision)}* - {escape(snap.title)}"
-        if item.link:
-            title = f"*<{item.link}|{escape(snap.revision)}>* - {escape(snap.title)}"
-        lacks = "needs " + ", ".join(item.needs) if item.needs else "ready to apply"
-        text = f"{title}\n{STATUS_EMOJI[snap.state.status]} {snap.state.status_line} · {lacks}"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(text, SECTION_TEXT_LIMIT))))
-        warnings = [f.text for f in snap.findings if f.level is not Level.INFO]
-        if warnings:
-            context = cut(" · ".join(warnings), SECTION_TEXT_LIMIT)
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
-    if len(items) > HOME_ITEMS_LIMIT:
-        more = f"…and {len(items) - HOME_ITEMS_LIMIT} more: `/schema list` shows them all."
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
-    return View(type="home", blocks=blocks)
-
-
-ROLLBACK_CONFIRM = "rollback_confirm"
-
-
-def rollback_confirmation(revision: str, down: str) -> Message:
-    """An ephemeral question with a button that asks once more before a downgrade runs."""
-    question = (
-        f"Roll back `{revision}` in production? Its `downgrade()` runs and production goes "
-        f"back to `{down}`. The document records the rollback."
-    )
-    return Message(
-        question,
-        [
-            SectionBlock(text=MarkdownTextObject(text=question)),
-            ActionsBlock(
-                elements=[
-                    ButtonElement(
-                        text="Roll back",
-                        action_id=ROLLBACK_CONFIRM,
-                        value=revision,
-                        style="danger",
-                        confirm=ConfirmObject(
-                            title="Roll back production?",
-                            text=f"This runs the downgrade of {revision} against production now.",
-                            confirm="Roll back",
-                            deny="Cancel",
-                        ),
-                    )
-                ]
             ),
         ],
     )

@@ -15,11 +15,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import make_url
 
-from bot.apply import Applier, ApplyParts
+from bot.apply import Applier
 from bot.config import Settings
 from bot.doc import DEFAULT_TEMPLATE
 from bot.draft import draft_entry
 from bot.errors import SchemabotError
+from bot.gate_facts import ApplyParts
 from bot.operations import analyze
 from bot.publisher import CardNotifier, CardPublisher
 from bot.redact import Redactor

@@ -10,7 +10,8 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.cards import APPROVE, CHECKLIST, REQUEST_CHANGES, WITHDRAW, request_changes_modal
+from bot.cards import APPROVE, CHECKLIST, REQUEST_CHANGES, WITHDRAW
+from bot.dialogs import request_changes_modal
 from bot.errors import SchemabotError
 from bot.services import Services
 from bot.sql_cards import DRAFT_ENTRY, SHOW_SQL, sql_modal

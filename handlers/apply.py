@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.cards import ROLLBACK_CONFIRM, rollback_confirmation
+from bot.dialogs import ROLLBACK_CONFIRM, rollback_confirmation
 from bot.errors import SchemabotError
 from bot.services import Services
 from storage.records import RunKind

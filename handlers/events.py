@@ -9,7 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.cards import HomeItem, home_view
+from bot.home import HomeItem, home_view
 from bot.report import needs
 from bot.services import Services
 

@@ -30,8 +30,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
 
 from bot.app import EVENTS_PATH, Watcher, build_app, finish_listeners, wsgi_app
-from bot.cards import REASON_BLOCK
 from bot.config import Settings
+from bot.dialogs import REASON_BLOCK
 from bot.doc_update import add_entry
 from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
 from bot.scan import ScanReport

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot.cards import HomeItem, home_view, request_changes_modal, review_card
+from bot.cards import review_card
 from bot.config import Settings
+from bot.dialogs import request_changes_modal
 from bot.doc_update import add_entry
+from bot.home import HomeItem, home_view
 from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, SEED_HISTORY, seed_document
 from bot.services import Services, build_services
 from bot.standin.blockkit import LIMITS, message_errors, view_errors

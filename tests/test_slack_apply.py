@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from git import Repo
 
-from bot.cards import ROLLBACK_CONFIRM
+from bot.dialogs import ROLLBACK_CONFIRM
 from bot.sandbox import DEMO_PENDING
 from bot.standin.signing import button_click
 from tests.applyteam import BASELINE, columns, production_versions

@@ -1,0 +1,99 @@
+"""What the gates look at, gathered from git, the store and production for one request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.checklist import manual_keys
+from bot.config import Settings
+from bot.gates import ApplyFacts, RollbackFacts
+from bot.production import DatabaseUnavailable, current_versions
+from bot.redact import Redactor
+from bot.repository import RepositoryView
+from bot.review import Reviews
+from bot.scan import MAIN_BRANCH, Scanner
+from bot.watcher import Clone
+from storage.store import Store
+
+APPLY_LOCK = "apply"
+
+
+@dataclass(frozen=True)
+class ApplyParts:
+    settings: Settings
+    store: Store
+    reviews: Reviews
+    repository: RepositoryView
+    scanner: Scanner
+    clone: Clone
+    redact: Redactor
+    clock: Callable[[], datetime]
+
+
+def main_branch(parts: ApplyParts) -> str:
+    return parts.store.get_meta(MAIN_BRANCH) or parts.settings.branch or "main"
+
+
+def apply_facts(parts: ApplyParts, revision: str, user: str) -> ApplyFacts:
+    state = parts.reviews.state(revision)
+    main = main_branch(parts)
+    doc = parts.repository.doc(main)
+    entry = doc.entry_for(revision, state.record.path) if doc is not None else None
+    items = {item.key: item.text for item in (doc.checklist() if doc else ())}
+    wanted = parts.settings.required_checklist
+    if wanted is None:
+        wanted = manual_keys(doc.checklist()) if doc else frozenset()
+    required = {key: text for key, text in items.items() if key in wanted}
+    required |= {key: f"`{key}` (not in the checklist)" for key in sorted(wanted - set(items))}
+    production, database_error = production_state(parts)
+    return ApplyFacts(
+        revision=revision,
+        user=user,
+        appliers=parts.settings.appliers,
+        state=state,
+        on_main=state.record.on_main,
+        main_branch=main,
+        has_entry=entry is not None,
+        doc_path=parts.settings.doc,
+        required_items=required,
+        graph=parts.repository.graph(main),
+        production=production,
+        database_error=database_error,
+        lock=parts.store.get_lock(APPLY_LOCK),
+        lint_errors=lint_errors(parts, revision, state.record.blob_sha),
+        lint_gate=parts.settings.lint_gate,
+    )
+
+
+def rollback_facts(parts: ApplyParts, revision: str, user: str) -> RollbackFacts:
+    production, database_error = production_state(parts)
+    return RollbackFacts(
+        revision=revision,
+        user=user,
+        appliers=parts.settings.appliers,
+        graph=parts.repository.graph(main_branch(parts)),
+        production=production,
+        database_error=database_error,
+        lock=parts.store.get_lock(APPLY_LOCK),
+    )
+
+
+def production_state(parts: ApplyParts) -> tuple[frozenset[str] | None, str | None]:
+    """Production's `alembic_version` rows, or why they could not be read."""
+    url = parts.settings.database_url
+    if not url:
+        return None, "no production database is configured (SCHEMABOT_DATABASE_URL)"
+    try:
+        return current_versions(url, parts.redact), None
+    except DatabaseUnavailable as exc:
+        return None, str(exc)
+
+
+def lint_errors(parts: ApplyParts, revision: str, blob_sha: str) -> tuple[str, ...] | None:
+    """Rules squawk flags as errors in this version's SQL; None while it is not linted."""
+    review = parts.store.sql_review(revision, blob_sha)
+    if review is None:
+        return None
+    return tuple(f.rule for f in review.findings if f.level == "error")
