@@ -186,6 +186,8 @@ class RunningBot:
 
     def start(self, port: int, host: str = "0.0.0.0") -> int:
         """Start serving; returns the HTTP port bound (0 in Socket Mode)."""
+        for revision in self.services.store.release_unposted_claims():
+            log.warning("the card of %s was being posted when schemabot stopped", revision)
         if self.services.applier is not None:
             self.services.applier.recover()
         self.watcher.start()

@@ -48,6 +48,17 @@ class ReviewQueries(StoreBase):
         with self._db.atomic():
             self._execute("DELETE FROM cards WHERE revision = ? AND ts IS NULL", [revision])
 
+    def release_unposted_claims(self) -> list[str]:
+        """Give up every claim left without a card: a process stopped while posting it.
+
+        Called at start, before anything posts: the revisions get their card at the next
+        scan. (Had Slack taken the message just before the stop, it is posted twice.)
+        """
+        with self._db.atomic():
+            rows = self._rows("SELECT revision FROM cards WHERE ts IS NULL ORDER BY revision")
+            self._execute("DELETE FROM cards WHERE ts IS NULL")
+        return [row["revision"] for row in rows]
+
     def set_card(self, revision: str, channel: str, ts: str) -> CardRecord:
         """Record the card's message: once after posting it, again after each update."""
         now = self._now()

@@ -531,3 +531,22 @@ def test_racing_threads_have_one_winner_each(store: Store, store_for: StoreFor) 
     results = hammer(store_for, race)
     for column in range(3):
         assert sum(result[column] for result in results) == 1
+
+
+def test_claims_left_without_a_card_are_released_at_start(store: Store) -> None:
+    for revision in ("a1", "b2"):
+        store.record_revision(
+            revision,
+            path=f"{revision}.py",
+            blob_sha="x",
+            branch="main",
+            commit="c",
+            author_name="Dana",
+            author_email="dana@example.com",
+        )
+    assert store.claim_card("a1") and store.claim_card("b2")
+    store.set_card("b2", "C0REVIEW01", "1700000000.000100")
+
+    assert store.release_unposted_claims() == ["a1"]
+    assert store.claim_card("a1")
+    assert store.get_card("b2") is not None and not store.claim_card("b2")
