@@ -150,10 +150,7 @@ def publish_all(services: Services, revisions: Iterable[str]) -> None:
             services.review_sql(revision)
         except Exception:
             log.exception("could not render the SQL of %s", revision)
-        try:
-            services.publisher.publish(revision)
-        except Exception:
-            log.exception("could not post or update the card of %s", revision)
+        services.refresh_card(revision)
 
 
 def wsgi_app(app: App) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:

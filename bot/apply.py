@@ -160,13 +160,18 @@ class Applier:
     ) -> MigrationResult:
         settings = self.parts.settings
         if run.kind == "apply":
-            return self.runner.upgrade(
-                checkout, settings.alembic_ini, settings.script_location, run.revision, on_line
+            return self.runner.migrate(
+                "upgrade",
+                checkout,
+                settings.alembic_ini,
+                settings.script_location,
+                run.revision,
+                on_line,
             )
         revision = self.parts.repository.graph(self.main_branch()).revisions[run.revision]
         target = revision.down_revisions[0] if revision.down_revisions else "base"
-        return self.runner.downgrade(
-            checkout, settings.alembic_ini, settings.script_location, target, on_line
+        return self.runner.migrate(
+            "downgrade", checkout, settings.alembic_ini, settings.script_location, target, on_line
         )
 
     def finish_document(self, run: ApplyRun) -> ApplyRun:

@@ -45,24 +45,17 @@ def _text(key: str, raw: str) -> str:
     return raw.strip()
 
 
-def _positive_int(key: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{key} must be at least 1, got {value}")
-    return value
+def _whole(minimum: int) -> Callable[[str, str], int]:
+    def parse(key: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{key} must be at least {minimum}, got {value}")
+        return value
 
-
-def _non_negative_int(key: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{key} must be 0 or more, got {value}")
-    return value
+    return parse
 
 
 def _positive_float(key: str, raw: str) -> float:
@@ -265,12 +258,12 @@ SETTINGS: dict[str, Setting] = {
     "state_db": Setting("SCHEMABOT_STATE_DB", lambda key, raw: Path(raw.strip())),
     "approvers": Setting("SCHEMABOT_APPROVERS", _user_ids),
     "appliers": Setting("SCHEMABOT_APPLIERS", _user_ids),
-    "required_approvals": Setting("SCHEMABOT_REQUIRED_APPROVALS", _positive_int),
+    "required_approvals": Setting("SCHEMABOT_REQUIRED_APPROVALS", _whole(1)),
     "poll_seconds": Setting("SCHEMABOT_POLL_SECONDS", _positive_float),
     "git_author": Setting("SCHEMABOT_GIT_AUTHOR", _git_author),
     "backup_command": Setting("SCHEMABOT_BACKUP_COMMAND", _text),
-    "lock_timeout_seconds": Setting("SCHEMABOT_LOCK_TIMEOUT", _non_negative_int),
-    "migration_timeout_seconds": Setting("SCHEMABOT_MIGRATION_TIMEOUT", _positive_int),
+    "lock_timeout_seconds": Setting("SCHEMABOT_LOCK_TIMEOUT", _whole(0)),
+    "migration_timeout_seconds": Setting("SCHEMABOT_MIGRATION_TIMEOUT", _whole(1)),
     "required_checklist": Setting("SCHEMABOT_REQUIRED_CHECKLIST", _checklist_keys),
     "squawk_exclude": Setting("SCHEMABOT_SQUAWK_EXCLUDE", _names),
     "lint_gate": Setting("SCHEMABOT_LINT_GATE", _bool),

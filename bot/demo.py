@@ -89,7 +89,7 @@ class Demo:
         )
         say(f"[bold]1.[/] A git origin with the team's Alembic project: {self.root / 'origin.git'}")
         runner = MigrationRunner(self._production_url(), Redactor())
-        result = runner.upgrade(self.root / "dana", "alembic.ini", None, "heads")
+        result = runner.migrate("upgrade", self.root / "dana", "alembic.ini", None, "heads")
         if not result.ok:
             raise SchemabotError(f"could not build the demo's production database: {result.error}")
         versions = ", ".join(sorted(current_versions(self._production_url())))

@@ -15,11 +15,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from bot.migrate_child import RESULT, URL_VARIABLE
 from bot.redact import Redactor
 
 ProgressSink = Callable[[str], None]
+Direction = Literal["upgrade", "downgrade"]
 
 
 @dataclass(frozen=True)
@@ -40,26 +42,17 @@ class MigrationRunner:
     lock_timeout_seconds: int = 10
     timeout_seconds: int = 900
 
-    def upgrade(
+    def migrate(
         self,
+        direction: Direction,
         checkout: Path,
         ini: str,
         script_location: str | None,
         target: str,
         on_line: ProgressSink | None = None,
     ) -> MigrationResult:
-        job = {"action": "upgrade", "target": target}
-        return self._run(checkout, ini, script_location, job, on_line)
-
-    def downgrade(
-        self,
-        checkout: Path,
-        ini: str,
-        script_location: str | None,
-        target: str,
-        on_line: ProgressSink | None = None,
-    ) -> MigrationResult:
-        job = {"action": "downgrade", "target": target}
+        """`alembic upgrade|downgrade <target>` against the database, online."""
+        job = {"action": direction, "target": target}
         return self._run(checkout, ini, script_location, job, on_line)
 
     def offline_sql(

@@ -104,6 +104,22 @@ class Services:
         documented = doc is not None and doc.entry_for(revision.revision, path) is not None
         return text, documented
 
+    def author_of(self, revision: str) -> str | None:
+        """The Slack id of the revision's author, when Slack is there and knows them."""
+        record = self.store.get_revision(revision)
+        if record is None or self.publisher is None:
+            return None
+        return self.publisher.author_user(record)
+
+    def refresh_card(self, revision: str) -> None:
+        """Re-render the revision's card; a failure is logged, the change it shows stands."""
+        if self.publisher is None:
+            return
+        try:
+            self.publisher.publish(revision)
+        except Exception:
+            log.exception("could not post or update the card of %s", revision)
+
     def review_sql(self, revision: str) -> None:
         """Render and lint the revision's SQL once per version of its file (slow: a process)."""
         record = self.store.get_revision(revision)

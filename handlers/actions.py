@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from logging import Logger
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -21,24 +20,20 @@ CHECKLIST_ACTION = re.compile(rf"^{CHECKLIST}_\d+$")
 
 
 def register(app: App, services: Services) -> None:
-    def approve_callback(ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger) -> None:
+    def approve_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         revision, user, channel = _who_what(body)
-        record = services.store.get_revision(revision)
-        author = _author(services, revision) if record is not None else None
+        author = services.author_of(revision)
         _act(
             services,
             client,
-            logger,
             channel,
             user,
             revision,
             lambda: services.reviews.approve(revision, user, author),
         )
 
-    def request_changes_callback(
-        ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger
-    ) -> None:
+    def request_changes_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         revision, user, channel = _who_what(body)
         try:
@@ -48,15 +43,12 @@ def register(app: App, services: Services) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=request_changes_modal(revision))
 
-    def withdraw_callback(
-        ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger
-    ) -> None:
+    def withdraw_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         revision, user, channel = _who_what(body)
         _act(
             services,
             client,
-            logger,
             channel,
             user,
             revision,
@@ -64,7 +56,7 @@ def register(app: App, services: Services) -> None:
         )
 
     def checklist_callback(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, logger: Logger
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
         revision = str(action["block_id"]).removeprefix(f"{CHECKLIST}:")
@@ -75,16 +67,13 @@ def register(app: App, services: Services) -> None:
         _act(
             services,
             client,
-            logger,
             channel,
             user,
             revision,
             lambda: services.reviews.set_checklist(revision, user, shown, selected),
         )
 
-    def show_sql_callback(
-        ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger
-    ) -> None:
+    def show_sql_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         revision, user, channel = _who_what(body)
         record = services.store.get_revision(revision)
@@ -94,9 +83,7 @@ def register(app: App, services: Services) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=sql_modal(review))
 
-    def draft_entry_callback(
-        ack: Ack, body: dict[str, Any], client: WebClient, logger: Logger
-    ) -> None:
+    def draft_entry_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         revision, user, channel = _who_what(body)
         try:
@@ -126,13 +113,6 @@ def _who_what(body: dict[str, Any]) -> tuple[str, str, str | None]:
     return str(action["value"]), str(body["user"]["id"]), channel
 
 
-def _author(services: Services, revision: str) -> str | None:
-    record = services.store.get_revision(revision)
-    if record is None or services.publisher is None:
-        return None
-    return services.publisher.author_user(record)
-
-
 def _options_shown(body: dict[str, Any], action_id: str) -> set[str]:
     """The values of every option of the clicked checkboxes element, as the card showed it."""
     for block in (body.get("message") or {}).get("blocks", []):
@@ -145,7 +125,6 @@ def _options_shown(body: dict[str, Any], action_id: str) -> set[str]:
 def _act(
     services: Services,
     client: WebClient,
-    logger: Logger,
     channel: str | None,
     user: str,
     revision: str,
@@ -157,8 +136,4 @@ def _act(
     except SchemabotError as exc:
         tell(client, channel, user, str(exc))
         return
-    if services.publisher is not None:
-        try:
-            services.publisher.publish(revision)
-        except Exception:
-            logger.exception("could not update the card of %s", revision)
+    services.refresh_card(revision)

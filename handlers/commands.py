@@ -57,15 +57,10 @@ def answer(services: Services, sub: str, args: list[str], user: str, respond: Re
         if len(args) < 2:
             return "Usage: `/schema override-lint <rev> <why the lint errors are safe>`"
         revision = services.reviews.resolve(args[0])
-        record = services.store.get_revision(revision)
-        author = (
-            services.publisher.author_user(record)
-            if services.publisher is not None and record is not None
-            else None
+        services.reviews.override_lint(
+            revision, user, services.author_of(revision), " ".join(args[1:])
         )
-        services.reviews.override_lint(revision, user, author, " ".join(args[1:]))
-        if services.publisher is not None:
-            services.publisher.publish(revision)
+        services.refresh_card(revision)
         return f"Recorded: the lint errors of `{revision}` are accepted by <@{user}>."
     if sub in {"apply", "rollback"}:
         if not args:

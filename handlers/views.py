@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from logging import Logger
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -16,7 +15,7 @@ from handlers.replies import tell
 
 def register(app: App, services: Services) -> None:
     def request_changes_view_callback(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, logger: Logger
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         values = view["state"]["values"]
         reason = str((values.get(REASON_BLOCK, {}).get(REASON_INPUT) or {}).get("value") or "")
@@ -26,21 +25,12 @@ def register(app: App, services: Services) -> None:
         ack()
         revision = str(view["private_metadata"])
         user = str(body["user"]["id"])
-        record = services.store.get_revision(revision)
-        author = (
-            services.publisher.author_user(record)
-            if services.publisher is not None and record is not None
-            else None
-        )
+        author = services.author_of(revision)
         try:
             services.reviews.request_changes(revision, user, author, reason)
         except SchemabotError as exc:
             tell(client, services.settings.channel, user, str(exc))
             return
-        if services.publisher is not None:
-            try:
-                services.publisher.publish(revision)
-            except Exception:
-                logger.exception("could not update the card of %s", revision)
+        services.refresh_card(revision)
 
     app.view(REQUEST_CHANGES_VIEW)(request_changes_view_callback)
