@@ -7,7 +7,7 @@ from bot.doc import DocEntry, SchemaDoc
 from bot.doc_update import add_entry
 from bot.operations import MigrationAnalysis, analyze
 from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, SEED_HISTORY, seed_document
-from tests.test_operations import read
+from tests.migrations import read
 
 ALTER_COLUMN_WARNING = Disagreement(
     "warning",

@@ -1,25 +1,11 @@
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from bot.operations import MigrationAnalysis, Operation, analyze
 from bot.sandbox import DEMO_PENDING, SEED_HISTORY, MigrationSpec
-
-HEADER = '''\
-"""A hand-written migration
-
-Revision ID: 1a2b3c4d5e6f
-Revises: 0f0f0f0f0f0f
-"""
-{imports}
-
-revision = "1a2b3c4d5e6f"
-down_revision = "0f0f0f0f0f0f"
-
-'''
-IMPORTS = "from alembic import op\nimport sqlalchemy as sa"
+from tests.migrations import IMPORTS, migration, read
 
 Summary = tuple[str, str | None, str | None, str | None, int]
 
@@ -27,25 +13,6 @@ Summary = tuple[str, str | None, str | None, str | None, int]
 def summary(operations: tuple[Operation, ...]) -> list[Summary]:
     """Each operation as (kind, table, column, name, line)."""
     return [(op.kind, op.table, op.column, op.name, op.line) for op in operations]
-
-
-def migration(
-    upgrade: str, downgrade: str = "pass", imports: str = IMPORTS, module: str = ""
-) -> str:
-    """A revision file; with the default imports and no module code, upgrade's body is on 13."""
-    up = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
-    down = textwrap.indent(textwrap.dedent(downgrade).strip(), "    ")
-    return (
-        HEADER.format(imports=imports)
-        + textwrap.dedent(module).lstrip()
-        + f"def upgrade() -> None:\n{up}\n\n\ndef downgrade() -> None:\n{down}\n"
-    )
-
-
-def read(
-    upgrade: str, downgrade: str = "pass", imports: str = IMPORTS, module: str = ""
-) -> MigrationAnalysis:
-    return analyze(migration(upgrade, downgrade, imports, module), "versions/1a2b3c4d5e6f_test.py")
 
 
 SEED_EXPECTED: dict[str, tuple[list[Summary], list[Summary], tuple[str, ...], set[str]]] = {
