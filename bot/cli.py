@@ -196,7 +196,13 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
     try:
         if args.revision is None:
-            print(list_text(services.pending()))
+            print(list_text(services.pending(), services.store.list_locks()))
+            recent = services.store.recent_audit(limit=10)
+            if recent:
+                print("Recent activity:")
+                for event in recent:
+                    when = f"{event.at:%Y-%m-%d %H:%M}"
+                    print(f"  {when} {event.actor} {event.action} {event.revision or ''}".rstrip())
             return 0
         revision = services.reviews.resolve(args.revision)
         print(status_text(services.snapshot(revision), services.store.audit_for(revision)))

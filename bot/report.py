@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.review import ReviewStatus
 from bot.snapshot import CardSnapshot, Level
-from storage.records import AuditEvent
+from storage.records import AuditEvent, LockRecord
 
 DONE_STATUSES = {ReviewStatus.APPLIED, ReviewStatus.REMOVED}
 
@@ -37,10 +37,16 @@ def needs(snap: CardSnapshot) -> list[str]:
     return missing
 
 
-def list_text(snapshots: Sequence[CardSnapshot]) -> str:
+def list_text(snapshots: Sequence[CardSnapshot], locks: Sequence[LockRecord] = ()) -> str:
+    lines = [
+        f":lock: Held: the {lock.name} lock, by {lock.holder}, since "
+        f"{lock.acquired_at:%Y-%m-%d %H:%M} UTC"
+        for lock in locks
+    ]
     if not snapshots:
-        return "No schema changes are waiting: every revision seen is reviewed and applied."
-    lines = [f"*Pending schema changes* ({len(snapshots)})"]
+        lines.append("No schema changes are waiting: every revision seen is reviewed and applied.")
+        return "\n".join(lines)
+    lines.append(f"*Pending schema changes* ({len(snapshots)})")
     for snap in snapshots:
         missing = needs(snap)
         still = f" — needs {', '.join(missing)}" if missing else " — ready to apply"

@@ -72,10 +72,6 @@ class CardSnapshot:
     def author(self) -> str:
         return self.author_user or self.record.author_name or self.record.author_email
 
-    @property
-    def reading_branch(self) -> str:
-        return self.main_branch if self.record.on_main else self.record.branch
-
     def field(self, name: str) -> str | None:
         return None if self.entry is None else self.entry.field(name)
 

@@ -8,7 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.errors import SchemabotError
+from bot.gate_facts import APPLY_LOCK
 from bot.report import list_text, status_text
+from bot.review import ACTIVE_RUN_STATES
 from bot.services import Services
 from handlers import apply
 
@@ -18,6 +20,7 @@ HELP = """*`/schema`* — schema-change reviews, from the team's SCHEMA_CHANGES.
 • `/schema apply <rev>` — run the production migration once every gate is met
 • `/schema rollback <rev>` — downgrade production to the revision's down revision
 • `/schema override-lint <rev> <reason>` — accept squawk's errors on this version of the SQL
+• `/schema unlock` — release an apply lock that no running apply holds
 • `/schema help` — this message
 A unique prefix of a revision id is enough: `/schema status b41f`."""
 
@@ -47,12 +50,14 @@ def answer(services: Services, sub: str, args: list[str], user: str, respond: Re
     if sub == "help":
         return HELP
     if sub == "list":
-        return list_text(services.pending())
+        return list_text(services.pending(), services.store.list_locks())
     if sub == "status":
         if not args:
-            return list_text(services.pending())
+            return list_text(services.pending(), services.store.list_locks())
         revision = services.reviews.resolve(args[0])
         return status_text(services.snapshot(revision), services.store.audit_for(revision))
+    if sub == "unlock":
+        return unlock(services, user)
     if sub == "override-lint":
         if len(args) < 2:
             return "Usage: `/schema override-lint <rev> <why the lint errors are safe>`"
@@ -73,3 +78,20 @@ def answer(services: Services, sub: str, args: list[str], user: str, respond: Re
         apply.start(services, "apply", revision, user, respond)
         return ""
     return f"I don't know `/schema {sub}`.\n{HELP}"
+
+
+def unlock(services: Services, user: str) -> str:
+    """Release the apply lock when no run holds it any more (appliers only; audited)."""
+    if user not in services.settings.appliers:
+        return "Only the configured appliers can release the apply lock (SCHEMABOT_APPLIERS)."
+    lock = services.store.get_lock(APPLY_LOCK)
+    if lock is None:
+        return "No apply lock is held."
+    running = [run for run in services.store.unfinished_runs() if run.state in ACTIVE_RUN_STATES]
+    if running:
+        return (
+            f"Run {running[0].id} ({running[0].kind} `{running[0].revision}`) is still going: "
+            "the lock is released when it ends."
+        )
+    services.store.break_lock(APPLY_LOCK, user)
+    return f"Released the apply lock held by {lock.holder} since {lock.acquired_at:%H:%M} UTC."

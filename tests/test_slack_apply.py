@@ -117,3 +117,22 @@ def test_rollback_asks_for_confirmation_then_downgrades(
     assert production_versions(pg_url) == {BASELINE}
     assert "visibility" not in columns(pg_url, "posts")
     assert "Rolled back on" in origin_doc(bot)
+
+
+def test_a_stuck_apply_lock_is_shown_and_an_applier_can_release_it(
+    slackbot_factory: Callable[..., SlackBot], pg_url: str
+) -> None:
+    bot = with_production(slackbot_factory, pg_url)
+    bot.review_pending()
+    assert bot.services.store.try_acquire_lock("apply", "run 99 (apply b41f7a2c9e15)")
+
+    listed = bot.command("list", REVIEWER)
+    refused = bot.command("unlock", REVIEWER)
+    released = bot.command("unlock", APPLIER)
+
+    assert "Held: the apply lock, by run 99 (apply b41f7a2c9e15)" in listed.text
+    assert "Only the configured appliers" in refused.text
+    assert "Released the apply lock held by run 99" in released.text
+    assert bot.services.store.get_lock("apply") is None
+    [event] = [e for e in bot.services.store.recent_audit() if e.action == "lock_broken"]
+    assert event.actor == APPLIER
