@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
@@ -17,6 +18,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from bot.errors import SchemabotError
+from bot.http_door import slack_door
 from bot.scan import ScanReport
 from bot.services import Services
 from handlers import register
@@ -25,6 +27,15 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+# Bolt runs each listener, ack() and the work after it, in one job of this pool, and the
+# HTTP answer waits for the ack. A job waiting for a free thread is an ack not sent: with
+# Bolt's default of 5 threads, five listeners sleeping through a Slack rate limit's
+# Retry-After, or a burst of clicks, kept every later request unanswered past Slack's 3 s.
+# Threads are started as jobs need them and then reused.
+LISTENER_THREADS = 128
+# Bolt checks for the listener's ack every 10 ms, holding a request thread meanwhile: with
+# few threads, a burst of requests waits in line for that polling rather than for work.
+HTTP_THREADS = 64
 
 
 def build_app(services: Services) -> App:
@@ -36,6 +47,9 @@ def build_app(services: Services) -> App:
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
         logger=logging.getLogger("schemabot.slack"),
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="listener"
+        ),
     )
     app.middleware(_once_per_delivery(services))
     register(app, services)
@@ -57,7 +71,8 @@ def delivery_key(body: dict[str, Any]) -> str | None:
         return f"event:{body['event_id']}"
     if body.get("type") == "block_actions" and body.get("actions"):
         action = body["actions"][0]
-        user = (body.get("user") or {}).get("id")
+        user = body.get("user")
+        user = user.get("id") if isinstance(user, dict) else user
         return f"action:{user}:{action.get('action_id')}:{action.get('action_ts')}"
     if body.get("type") == "view_submission" and body.get("trigger_id"):
         # Not the view's id and hash: they stay the same when a person corrects an input
@@ -91,6 +106,9 @@ class Watcher:
         self.stopped = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="watcher", daemon=True)
         self._last_error: str | None = None
+        # One cycle at a time: two at once would render a revision's SQL in the same
+        # worktree and pull it from under each other.
+        self._cycling = threading.Lock()
 
     def start(self) -> None:
         self._thread.start()
@@ -101,6 +119,10 @@ class Watcher:
 
     def cycle(self) -> ScanReport | None:
         """One scan and its cards; errors are logged once each, and the loop goes on."""
+        with self._cycling:
+            return self._cycle()
+
+    def _cycle(self) -> ScanReport | None:
         try:
             report = self.services.scanner.run()
         except SchemabotError as exc:
@@ -153,9 +175,12 @@ def publish_all(services: Services, revisions: Iterable[str]) -> None:
         services.refresh_card(revision)
 
 
-def wsgi_app(app: App) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
-    """`POST /slack/events` to Bolt, `GET /healthz` for probes, 404 otherwise."""
-    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(
+    app: App, signing_secret: str
+) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
+    """`POST /slack/events` to Bolt (signed Slack payloads only), `GET /healthz` for
+    probes, 404 otherwise."""
+    bolt = slack_door(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -196,7 +221,12 @@ class RunningBot:
             self._socket.connect()  # type: ignore[no-untyped-call]
             log.info("connected to Slack in Socket Mode")
             return 0
-        server = create_server(wsgi_app(self.app), host=host, port=port, threads=8)
+        server = create_server(
+            wsgi_app(self.app, settings.slack_signing_secret or ""),
+            host=host,
+            port=port,
+            threads=HTTP_THREADS,
+        )
         self._server = server
         threading.Thread(target=server.run, name="http", daemon=True).start()
         bound = int(server.effective_port)  # type: ignore[union-attr]

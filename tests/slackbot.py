@@ -233,7 +233,9 @@ class SlackBot:
             self._handler.connect()  # type: ignore[no-untyped-call]
             self.socket_server.wait_for_connection(before + 1)
             return
-        self._server = create_server(wsgi_app(self.app), host="127.0.0.1", port=0, threads=4)
+        self._server = create_server(
+            wsgi_app(self.app, SECRET), host="127.0.0.1", port=0, threads=4
+        )
         self._thread = threading.Thread(target=self._server.run, name="waitress", daemon=True)
         self._thread.start()
 
