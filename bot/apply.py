@@ -88,16 +88,20 @@ class Applier:
             )
             raise GateFailed(report, "apply" if kind == "apply" else "roll back")
         card = parts.store.get_card(revision)
-        run = parts.store.create_run(
+        # The run and the lock together: a request that passed the gates just as another
+        # took the lock must leave no failed run, or the card would show "Failed".
+        run = parts.store.create_locked_run(
             revision,
             kind,
             user,
+            APPLY_LOCK,
+            _holder,
             channel=card.channel if card else None,
             thread_ts=card.ts if card else None,
         )
-        if not parts.store.try_acquire_lock(APPLY_LOCK, _holder(run)):
-            parts.store.advance_run(run.id, "failed", error="another apply started first")
+        if run is None:
             lock = parts.store.get_lock(APPLY_LOCK)
+            parts.store.audit(user, f"{kind}_refused", revision, unmet=["no apply running"])
             raise SchemabotError(
                 f"Another apply is running ({lock.holder if lock else 'just finished'}): "
                 "try again when it is done."

@@ -1,5 +1,6 @@
 """Running things exactly once: apply runs, named locks, and Slack retry deduplication."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import cast
 
@@ -66,6 +67,34 @@ class RunQueries(StoreBase):
             )
             run = self._stored_run(inserted_id(cursor))
             self.audit(requested_by, f"{kind}_requested", revision, run_id=run.id)
+        return run
+
+    def create_locked_run(
+        self,
+        revision: str,
+        kind: RunKind,
+        requested_by: str,
+        lock: str,
+        holder: Callable[[ApplyRun], str],
+        *,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> ApplyRun | None:
+        """Record a requested run and take `lock` for it (as `holder(run)`), both or neither.
+
+        None, with nothing recorded, when the lock is held: a request that lost the race
+        for the lock leaves no run behind to show on the revision's card.
+        """
+        with self._db.atomic():
+            if self.get_lock(lock) is not None:
+                return None
+            run = self.create_run(
+                revision, kind, requested_by, channel=channel, thread_ts=thread_ts
+            )
+            self._execute(
+                "INSERT INTO locks (name, holder, acquired_at) VALUES (?, ?, ?)",
+                [lock, holder(run), self._now()],
+            )
         return run
 
     def advance_run(

@@ -533,6 +533,22 @@ def test_racing_threads_have_one_winner_each(store: Store, store_for: StoreFor) 
         assert sum(result[column] for result in results) == 1
 
 
+def test_racing_requests_record_one_locked_run(store: Store, store_for: StoreFor) -> None:
+    add(store)
+
+    def request(thread_store: Store, index: int) -> bool:
+        run = thread_store.create_locked_run(
+            REV, "apply", f"U{index}", "apply", lambda run: f"run {run.id}"
+        )
+        return run is not None
+
+    assert sum(hammer(store_for, request)) == 1
+    [run] = store.runs_for(REV)
+    lock = store.get_lock("apply")
+    assert lock is not None and lock.holder == f"run {run.id}"
+    assert actions(store) == ["revision_seen", "apply_requested"]
+
+
 def test_claims_left_without_a_card_are_released_at_start(store: Store) -> None:
     for revision in ("a1", "b2"):
         store.record_revision(
