@@ -1,6 +1,9 @@
 """Runs one apply in its own process, so a test can SIGKILL the bot mid-way.
 
 python -m tests.crash_apply <settings.json> <revision> <user>
+
+With `slack_api_url` (and `slack_bot_token`, `channel`) in the settings, the apply reports
+to Slack as the bot does: the card and its thread. Otherwise it prints its reports.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from pathlib import Path
 
 from bot.apply import Applier
 from bot.config import Settings
-from bot.services import build_services
+from bot.services import build_services, slack_client
 
 
 class PrintingNotifier:
@@ -24,14 +27,21 @@ class PrintingNotifier:
 
 def main() -> None:
     raw = json.loads(Path(sys.argv[1]).read_text())
+    slack = {key: raw[key] for key in ("slack_bot_token", "slack_api_url", "channel") if key in raw}
     settings = Settings(
         repo_url=raw["repo_url"],
         workdir=Path(raw["workdir"]),
         database_url=raw["database_url"],
         appliers=frozenset(raw["appliers"]),
+        **slack,
     )
-    services = build_services(settings)
-    applier = Applier(services.apply_parts, PrintingNotifier())
+    if slack:
+        services = build_services(settings, slack_client(settings))
+        assert services.applier is not None
+        applier = services.applier
+    else:
+        services = build_services(settings)
+        applier = Applier(services.apply_parts, PrintingNotifier())
     run = applier.execute(applier.request(sys.argv[2], sys.argv[3]))
     print(f"finished {run.state}", flush=True)
 
