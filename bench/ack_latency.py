@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -139,9 +138,7 @@ def measure(folder: Path) -> list[kit.Figure]:
 
 
 def main() -> None:
-    args = kit.options(__doc__ or "")
-    with tempfile.TemporaryDirectory(prefix="schemabot-bench-") as folder:
-        kit.report(measure(Path(folder)), args.json)
+    kit.main(measure, __doc__)
 
 
 if __name__ == "__main__":

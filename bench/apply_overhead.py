@@ -18,7 +18,6 @@ import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -207,9 +206,7 @@ def measure(folder: Path) -> list[kit.Figure]:
 
 
 def main() -> None:
-    args = kit.options(__doc__ or "")
-    with tempfile.TemporaryDirectory(prefix="schemabot-bench-") as folder:
-        kit.report(measure(Path(folder)), args.json)
+    kit.main(measure, __doc__)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -123,9 +122,7 @@ def measure(root: Path) -> list[kit.Figure]:
 
 
 def main() -> None:
-    args = kit.options(__doc__ or "")
-    with tempfile.TemporaryDirectory(prefix="schemabot-bench-") as folder:
-        kit.report(measure(Path(folder)), args.json)
+    kit.main(measure, __doc__)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -54,6 +55,13 @@ class Figure:
     @property
     def verdict(self) -> str:
         return {True: "met", False: "MISSED", None: "-"}[self.met]
+
+
+def main(measure: Callable[[Path], Sequence[Figure]], doc: str | None) -> None:
+    """Run one benchmark script: its options, a scratch folder, its figures printed."""
+    args = options(doc or "")
+    with tempfile.TemporaryDirectory(prefix="schemabot-bench-") as folder:
+        report(measure(Path(folder)), args.json)
 
 
 def options(description: str) -> argparse.Namespace:

@@ -12,7 +12,6 @@ and the push alone. Target: under poll interval + 1 s.
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -74,9 +73,7 @@ def measure(folder: Path) -> list[kit.Figure]:
 
 
 def main() -> None:
-    args = kit.options(__doc__ or "")
-    with tempfile.TemporaryDirectory(prefix="schemabot-bench-") as folder:
-        kit.report(measure(Path(folder)), args.json)
+    kit.main(measure, __doc__)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,7 @@ from tests.applyteam import (
     production_versions,
     push_pending,
 )
+from tests.chaos import wait_until
 
 SLOW = MigrationSpec(
     "51ee9c0ffee1",
@@ -43,14 +42,6 @@ SLOW = MigrationSpec(
     downgrade='op.drop_column("posts", "rank")',
 )
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        time.sleep(0.05)
 
 
 def sleeping_in(url: str) -> bool:
