@@ -48,7 +48,10 @@ def sleeping_in(url: str) -> bool:
     engine = create_engine(url)
     with engine.connect() as connection:
         found = connection.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'"
+            )
         ).scalar()
     engine.dispose()
     return bool(found)
