@@ -23,6 +23,7 @@ from git import Repo
 from sqlalchemy import create_engine, text
 
 from bot.app import EVENTS_PATH
+from bot.config import Settings
 from bot.review import ReviewStatus
 from tests.slackbot import REVIEWER, SlackBot, card_text
 
@@ -41,11 +42,10 @@ def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> None:
 
 
 def start_crash_apply(
-    bot: SlackBot, revision: str, user: str, folder: Path
+    settings: Settings, revision: str, user: str, folder: Path
 ) -> subprocess.Popen[str]:
     """Another bot process, on the same state file and clone, applying `revision` for
-    `user` and reporting to Slack as the bot does (see tests/crash_apply.py)."""
-    settings = bot.settings
+    `user` and reporting to Slack when `settings` name it (see tests/crash_apply.py)."""
     config = folder / "crash-settings.json"
     config.write_text(
         json.dumps(

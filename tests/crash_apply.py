@@ -27,7 +27,8 @@ class PrintingNotifier:
 
 def main() -> None:
     raw = json.loads(Path(sys.argv[1]).read_text())
-    slack = {key: raw[key] for key in ("slack_bot_token", "slack_api_url", "channel") if key in raw}
+    slack_keys = ("slack_bot_token", "slack_api_url", "channel")
+    slack = {key: raw[key] for key in slack_keys} if raw.get("slack_bot_token") else {}
     settings = Settings(
         repo_url=raw["repo_url"],
         workdir=Path(raw["workdir"]),

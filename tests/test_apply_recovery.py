@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,7 +24,7 @@ from tests.applyteam import (
     production_versions,
     push_pending,
 )
-from tests.chaos import wait_until
+from tests.chaos import start_crash_apply, wait_until
 
 SLOW = MigrationSpec(
     "51ee9c0ffee1",
@@ -55,29 +51,6 @@ def sleeping_in(url: str) -> bool:
         ).scalar()
     engine.dispose()
     return bool(found)
-
-
-def start_bot_apply(team: Team, revision: str, tmp: Path) -> subprocess.Popen[str]:
-    settings = team.services.settings
-    config = tmp / "crash-settings.json"
-    config.write_text(
-        json.dumps(
-            {
-                "repo_url": settings.repo_url,
-                "workdir": str(settings.workdir),
-                "database_url": settings.database_url,
-                "appliers": sorted(settings.appliers),
-            }
-        )
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.crash_apply", str(config), revision, APPLIER],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=dict(os.environ),
-    )
 
 
 def fresh_applier(team: Team) -> Applier:
@@ -116,7 +89,7 @@ def test_killed_during_the_migration_production_unchanged_then_applied_once(
     team.services.scanner.run()
     approve_and_tick(team, SLOW.revision)
 
-    bot = start_bot_apply(team, SLOW.revision, tmp_path)
+    bot = start_crash_apply(team.services.settings, SLOW.revision, APPLIER, tmp_path)
     wait_until(lambda: sleeping_in(team.production))
     bot.send_signal(signal.SIGKILL)
     bot.wait()
@@ -144,7 +117,7 @@ def test_killed_between_the_migration_and_the_push_the_document_is_updated_once(
     hook.write_text(f"#!/bin/sh\ntouch {started}\nsleep 30\nexit 1\n")
     hook.chmod(0o755)
 
-    bot = start_bot_apply(team, DEMO_PENDING.revision, tmp_path)
+    bot = start_crash_apply(team.services.settings, DEMO_PENDING.revision, APPLIER, tmp_path)
     wait_until(started.exists)
     bot.send_signal(signal.SIGKILL)
     bot.wait()

@@ -123,7 +123,7 @@ def test_killed_during_the_migration_the_card_says_failed_and_production_is_unch
     approve_in_slack(bot, REVISION)
 
     with tables_locked(pg_url, "posts"):
-        crashing = start_crash_apply(bot, REVISION, APPLIER, tmp_path)
+        crashing = start_crash_apply(bot.settings, REVISION, APPLIER, tmp_path)
         wait_until(lambda: migrations_waiting(pg_url) == 1)
         bot.wait_for_card(lambda shown: "*Applying*" in shown, REVISION)
         crashing.send_signal(signal.SIGKILL)
@@ -165,7 +165,7 @@ def test_killed_between_the_migration_and_the_push_the_card_says_applied_after_r
     )
     hook.chmod(0o755)
 
-    crashing = start_crash_apply(bot, REVISION, APPLIER, tmp_path)
+    crashing = start_crash_apply(bot.settings, REVISION, APPLIER, tmp_path)
     wait_until(pushing.exists)
     crashing.send_signal(signal.SIGKILL)
     crashing.wait()
