@@ -14,7 +14,8 @@ from gitdb.exc import BadName
 from bot.doc import SchemaDoc
 from bot.revision_file import Revision, RevisionFileError, parse_revision_source
 from bot.revisions import RevisionGraph
-from bot.watcher import Clone, location_at, revision_files_at
+from bot.script_location import read_script_location
+from bot.watcher import Clone, revision_files_at
 
 
 class RepositoryView:
@@ -82,7 +83,7 @@ class RepositoryView:
             with self._lock:
                 if tip in self._graphs:
                     return self._graphs[tip]
-            location = location_at(self.clone.path, self.alembic_ini, self.script_location)
+            location = read_script_location(self.clone.path, self.alembic_ini, self.script_location)
             files, _ = revision_files_at(repo, tip, branch, location)
             graph = RevisionGraph(file.revision for file in files)
             with self._lock:

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.production import current_versions
 from bot.redact import Redactor
 from bot.revisions import RevisionGraph
-from bot.script_location import ScriptLocation
+from bot.script_location import ScriptLocation, read_script_location
 from bot.watcher import (
     BranchDelta,
     Clone,
@@ -26,7 +26,6 @@ from bot.watcher import (
     WatchError,
     adding_commit,
     branch_delta,
-    location_at,
     merge_base,
     revision_files_at,
 )
@@ -113,11 +112,15 @@ class Scanner:
             if main not in tips:
                 raise WatchError(f"the remote has no branch {main!r} (SCHEMABOT_BRANCH)")
             self.clone.checkout(repo, tips[main])
-            self.store.set_meta(MAIN_BRANCH, main)
-            location = location_at(
+            if self.store.get_meta(MAIN_BRANCH) != main:
+                self.store.set_meta(MAIN_BRANCH, main)
+            first = self.store.get_meta(FIRST_SCAN_DONE) is None
+            if not first and self.store.get_branch_tips() == tips:
+                return ScanReport(main, False, 0, (), (), (), ())
+            location = read_script_location(
                 self.clone.path, self.settings.alembic_ini, self.settings.script_location
             )
-            if self.store.get_meta(FIRST_SCAN_DONE) is None:
+            if first:
                 return self._first_scan(repo, main, tips, location)
             return self._next_scan(repo, main, tips, location)
 

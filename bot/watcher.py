@@ -24,7 +24,7 @@ from gitdb.exc import BadName
 from bot.errors import SchemabotError
 from bot.redact import Redactor
 from bot.revision_file import Revision, RevisionFileError, parse_revision_source
-from bot.script_location import ScriptLocation, read_script_location
+from bot.script_location import ScriptLocation
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +50,12 @@ class RevisionFile:
 class FileChange:
     """A revision file added (`after` only), changed (both) or removed (`before` only)."""
 
-    branch: str
-    tip: str
     before: RevisionFile | None
     after: RevisionFile | None
 
 
 @dataclass(frozen=True)
 class BranchDelta:
-    branch: str
-    old_tip: str | None
-    new_tip: str
     changes: tuple[FileChange, ...]
     problems: tuple[str, ...]
 
@@ -141,10 +136,6 @@ def _git_reason(exc: GitCommandError) -> str:
     return stderr[-1].removeprefix("stderr: ").strip(" '") if stderr else str(exc)
 
 
-def location_at(clone_path: Path, alembic_ini: str, override: str | None) -> ScriptLocation:
-    return read_script_location(clone_path, alembic_ini, override)
-
-
 def revision_files_at(
     repo: Repo, commit: str, branch: str, location: ScriptLocation
 ) -> tuple[list[RevisionFile], list[str]]:
@@ -183,8 +174,8 @@ def branch_delta(
     changes: list[FileChange] = []
     if base is None:
         files, problems = revision_files_at(repo, new_tip, branch, location)
-        changes = [FileChange(branch, new_tip, None, file) for file in files]
-        return BranchDelta(branch, old_tip, new_tip, tuple(changes), tuple(problems))
+        changes = [FileChange(None, file) for file in files]
+        return BranchDelta(tuple(changes), tuple(problems))
     paths: list[str | PathLike[str]] = [str(folder) for folder in location.version_dirs]
     for item in repo.commit(base).diff(tip_commit, paths=paths):
         before_path = item.a_path if item.change_type != "A" else None
@@ -197,8 +188,8 @@ def branch_delta(
             if after is not None:
                 after = _with_adding_commit(repo, after, base, new_tip)
         if before is not None or after is not None:
-            changes.append(FileChange(branch, new_tip, before, after))
-    return BranchDelta(branch, old_tip, new_tip, tuple(changes), tuple(problems))
+            changes.append(FileChange(before, after))
+    return BranchDelta(tuple(changes), tuple(problems))
 
 
 def merge_base(repo: Repo, one: str, other: str) -> str | None:
