@@ -16,7 +16,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from typing import TypeVar
 
 from git import Actor, Repo
 
+from bot import waiting
 from bot.doc_update import add_entry
 from bot.sandbox import MigrationSpec, write_migration, write_project
 from bot.standin import BOT_TOKEN, FakeSlack
@@ -130,14 +130,8 @@ def machine() -> dict[str, str]:
 
 
 def wait_for(condition: Callable[[], T], what: str, timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = condition()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.005)
+    """Poll often: the benchmarks time what they wait for."""
+    return waiting.wait_for(condition, what, timeout, interval=0.005)
 
 
 # -- repositories -------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from bot.standin.signing import (
     sign,
     slash_command_body,
 )
+from bot.waiting import wait_for
 
 T = TypeVar("T")
 CHANNEL = "C0SCHEMA01"
@@ -227,14 +228,10 @@ class Demo:
         time.sleep(0.2)
 
     def _wait(self, condition: Callable[[], T], what: str, timeout: float = 20) -> T:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = condition()
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                raise SchemabotError(f"the demo timed out waiting for {what}")
-            time.sleep(0.05)
+        try:
+            return wait_for(condition, what, timeout, interval=0.05)
+        except TimeoutError:
+            raise SchemabotError(f"the demo timed out waiting for {what}") from None
 
 
 def prepare(folder: Path | None) -> Path:

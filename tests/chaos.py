@@ -13,7 +13,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -25,17 +24,14 @@ from sqlalchemy import create_engine, text
 from bot.app import EVENTS_PATH
 from bot.config import Settings
 from bot.review import ReviewStatus
+from bot.waiting import wait_for
 from tests.slackbot import REVIEWER, SlackBot, card_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        time.sleep(0.02)
+    wait_for(condition, "the condition", timeout)
 
 
 # -- a second bot process, killed on purpose ----------------------------------------------
