@@ -19,8 +19,8 @@ from pathlib import Path
 
 import kit
 
-from bot.app import EVENTS_PATH, HEALTH_PATH
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, create_origin
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, create_origin
+from bot.slack.app import EVENTS_PATH, HEALTH_PATH
 from bot.standin import FakeSlack
 from bot.standin.signing import block_actions_body, button_click, sign, slash_command_body
 

@@ -28,9 +28,9 @@ import kit
 import psycopg
 from psycopg import sql
 
-from bot.app import EVENTS_PATH
-from bot.cards import APPROVE
-from bot.sandbox import DEMO_PENDING, MigrationSpec, create_origin
+from bot.demo.project import DEMO_PENDING, MigrationSpec, create_origin
+from bot.slack.app import EVENTS_PATH
+from bot.slack.cards import APPROVE
 from bot.standin import FakeSlack
 from bot.standin.signing import (
     block_actions_body,

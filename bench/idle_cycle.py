@@ -22,10 +22,10 @@ import kit
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from bot.app import Watcher
 from bot.config import Settings
-from bot.services import build_services, slack_client
+from bot.slack.app import Watcher
 from bot.standin import BOT_TOKEN
+from bot.wiring import build_services, slack_client
 
 SIZES = (50, 500, 5000)
 CYCLES = 30

@@ -25,8 +25,8 @@ from typing import TypeVar
 from git import Actor, Repo
 
 from bot import waiting
-from bot.doc_update import add_entry
-from bot.sandbox import MigrationSpec, write_migration, write_project
+from bot.core.doc_update import add_entry
+from bot.demo.project import MigrationSpec, write_migration, write_project
 from bot.standin import BOT_TOKEN, FakeSlack
 
 T = TypeVar("T")
@@ -297,9 +297,9 @@ class BotProcess:
 
 
 def _bot_child() -> None:
-    from bot.app import RunningBot
     from bot.config import load_settings
-    from bot.services import build_services, slack_client
+    from bot.slack.app import RunningBot
+    from bot.wiring import build_services, slack_client
 
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="bot %(levelname)s %(name)s: %(message)s"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import kit
 
-from bot.sandbox import create_origin
+from bot.demo.project import create_origin
 from bot.standin import FakeSlack
 
 POLL = 1.0

@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.checklist import BotCheck, ChecklistEntry, classify
-from bot.consistency import check
-from bot.doc import DocEntry, SchemaDoc
-from bot.operations import analyze
-from bot.repository import RepositoryView
-from bot.review import Reviews, ReviewState
-from bot.revision_file import Revision
-from bot.scan import MAIN_BRANCH
-from storage.records import BOT_ACTOR, RevisionRecord, SqlReviewRecord
+from bot.core.checklist import BotCheck, ChecklistEntry, classify
+from bot.core.consistency import check
+from bot.core.doc import DocEntry, SchemaDoc
+from bot.core.operations import analyze
+from bot.core.records import BOT_ACTOR, RevisionRecord, SqlReviewRecord
+from bot.core.review import Reviews, ReviewState
+from bot.core.revision_file import Revision
+from bot.git.repository import RepositoryView
+from bot.git.scan import MAIN_BRANCH
 from storage.store import Store
 
 REQUIRED_FIELDS = (

@@ -10,12 +10,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.core.revisions import RevisionGraph, load_graph
+from bot.core.status_report import list_text, status_text
 from bot.errors import SchemabotError
+from bot.git.scan import MAIN_BRANCH
+from bot.git.script_location import read_script_location
 from bot.redact import Redactor, install_log_redaction
-from bot.report import list_text, status_text
-from bot.revisions import RevisionGraph, load_graph
-from bot.scan import MAIN_BRANCH
-from bot.script_location import read_script_location
 
 log = logging.getLogger("schemabot")
 
@@ -83,8 +83,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import serve
-    from bot.services import build_services, slack_client
+    from bot.slack.app import serve
+    from bot.wiring import build_services, slack_client
 
     settings.require("slack_bot_token", "channel", "repo_url")
     if not settings.socket_mode:
@@ -95,8 +95,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _scan(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import publish_all
-    from bot.services import build_services, slack_client
+    from bot.slack.app import publish_all
+    from bot.wiring import build_services, slack_client
 
     settings.require("slack_bot_token", "channel", "repo_url")
     services = build_services(settings, slack_client(settings))
@@ -125,7 +125,7 @@ def _scan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _revisions(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.doc import SchemaDoc
+    from bot.core.doc import SchemaDoc
 
     if args.repo_dir is not None:
         root = args.repo_dir
@@ -153,7 +153,7 @@ def _revisions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _graph_json(graph: RevisionGraph, doc: object) -> dict[str, object]:
-    from bot.doc import SchemaDoc
+    from bot.core.doc import SchemaDoc
 
     revisions = []
     for revision in graph.ordered():
@@ -177,7 +177,7 @@ def _fresh_clone(settings: Settings) -> str:
 
     Returns the main branch's name.
     """
-    from bot.watcher import Clone
+    from bot.git.clone import Clone
 
     settings.require("repo_url")
     clone = Clone(str(settings.repo_url), settings.clone_dir, Redactor(settings.secrets()))
@@ -191,7 +191,7 @@ def _fresh_clone(settings: Settings) -> str:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services import build_services
+    from bot.wiring import build_services
 
     services = build_services(settings)
     try:
@@ -212,7 +212,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _draft(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services import build_services
+    from bot.wiring import build_services
 
     settings.require("repo_url")
     main = _fresh_clone(settings)
@@ -232,7 +232,7 @@ def _draft(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """The walkthrough; it ignores the configured settings and uses embedded defaults."""
-    from bot.demo import run_demo
+    from bot.demo.walkthrough import run_demo
 
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)

@@ -15,22 +15,22 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import make_url
 
-from bot.apply import Applier
+from bot.apply.applier import Applier
+from bot.apply.facts import ApplyParts
+from bot.card_builder import CardSnapshot, SnapshotBuilder
 from bot.config import Settings
-from bot.doc import DEFAULT_TEMPLATE
-from bot.draft import draft_entry
+from bot.core.doc import DEFAULT_TEMPLATE
+from bot.core.draft import draft_entry
+from bot.core.operations import analyze
+from bot.core.review import ReviewPolicy, Reviews
+from bot.core.revision_file import parse_revision_source
 from bot.errors import SchemabotError
-from bot.gate_facts import ApplyParts
-from bot.operations import analyze
-from bot.publisher import CardNotifier, CardPublisher
+from bot.git.clone import Clone
+from bot.git.repository import RepositoryView
+from bot.git.scan import Scanner
+from bot.migrations.sql_preview import SqlReviewer
 from bot.redact import Redactor
-from bot.repository import RepositoryView
-from bot.review import ReviewPolicy, Reviews
-from bot.revision_file import parse_revision_source
-from bot.scan import Scanner
-from bot.snapshot import CardSnapshot, SnapshotBuilder
-from bot.sqlreview import SqlReviewer
-from bot.watcher import Clone
+from bot.slack.publisher import CardNotifier, CardPublisher
 from storage.store import Store
 
 log = logging.getLogger(__name__)

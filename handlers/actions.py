@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.cards import APPROVE, CHECKLIST, REQUEST_CHANGES, WITHDRAW
-from bot.dialogs import request_changes_modal
 from bot.errors import SchemabotError
-from bot.services import Services
-from bot.sql_cards import DRAFT_ENTRY, SHOW_SQL, sql_modal
+from bot.slack.cards import APPROVE, CHECKLIST, REQUEST_CHANGES, WITHDRAW
+from bot.slack.dialogs import request_changes_modal
+from bot.slack.sql_views import DRAFT_ENTRY, SHOW_SQL, sql_modal
+from bot.wiring import Services
 from handlers.replies import tell
 
 CHECKLIST_ACTION = re.compile(rf"^{CHECKLIST}_\d+$")

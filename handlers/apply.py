@@ -11,10 +11,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.dialogs import ROLLBACK_CONFIRM, rollback_confirmation
+from bot.core.records import RunKind
 from bot.errors import SchemabotError
-from bot.services import Services
-from storage.records import RunKind
+from bot.slack.dialogs import ROLLBACK_CONFIRM, rollback_confirmation
+from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 

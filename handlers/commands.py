@@ -7,11 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.apply.facts import APPLY_LOCK
+from bot.core.review import ACTIVE_RUN_STATES
+from bot.core.status_report import list_text, status_text
 from bot.errors import SchemabotError
-from bot.gate_facts import APPLY_LOCK
-from bot.report import list_text, status_text
-from bot.review import ACTIVE_RUN_STATES
-from bot.services import Services
+from bot.wiring import Services
 from handlers import apply
 
 HELP = """*`/schema`* — schema-change reviews, from the team's SCHEMA_CHANGES.md

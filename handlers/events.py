@@ -9,9 +9,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.home import HomeItem, home_view
-from bot.report import needs
-from bot.services import Services
+from bot.core.status_report import needs
+from bot.slack.home import HomeItem, home_view
+from bot.wiring import Services
 
 
 def register(app: App, services: Services) -> None:

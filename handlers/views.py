@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.dialogs import REASON_BLOCK, REASON_INPUT, REQUEST_CHANGES_VIEW
 from bot.errors import SchemabotError
-from bot.services import Services
+from bot.slack.dialogs import REASON_BLOCK, REASON_INPUT, REQUEST_CHANGES_VIEW
+from bot.wiring import Services
 from handlers.replies import tell
 
 

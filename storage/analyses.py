@@ -3,8 +3,8 @@
 import json
 from dataclasses import asdict
 
+from bot.core.records import LintFinding, SqlReviewRecord
 from storage.base import StoreBase, from_text
-from storage.records import LintFinding, SqlReviewRecord
 
 
 class AnalysisQueries(StoreBase):

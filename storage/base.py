@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, cast
 
+from bot.core.records import AuditEvent, JsonValue
 from storage.db import StateDatabase
 from storage.errors import RecordNotFound
-from storage.records import AuditEvent, JsonValue
 
 Clock = Callable[[], datetime]
 Row = dict[str, Any]

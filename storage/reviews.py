@@ -2,8 +2,8 @@
 
 from typing import cast
 
+from bot.core.records import BOT_ACTOR, CardRecord, ChecklistTick, Verdict, VerdictRecord
 from storage.base import Row, StoreBase, from_text, inserted_id, maybe_from_text
-from storage.records import BOT_ACTOR, CardRecord, ChecklistTick, Verdict, VerdictRecord
 
 
 def _verdict(row: Row) -> VerdictRecord:

@@ -1,7 +1,7 @@
 """What the watcher remembers: branch tips, meta flags, and every revision it has seen."""
 
+from bot.core.records import BOT_ACTOR, RevisionRecord
 from storage.base import Row, StoreBase, from_text, maybe_from_text, unknown_revision
-from storage.records import BOT_ACTOR, RevisionRecord
 
 
 def _revision(row: Row) -> RevisionRecord:

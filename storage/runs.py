@@ -4,9 +4,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import cast
 
-from storage.base import Row, StoreBase, from_text, inserted_id, maybe_from_text, to_text
-from storage.errors import RecordNotFound
-from storage.records import (
+from bot.core.records import (
     BOT_ACTOR,
     FINISHED_RUN_STATES,
     RUN_STATES,
@@ -15,6 +13,8 @@ from storage.records import (
     RunKind,
     RunState,
 )
+from storage.base import Row, StoreBase, from_text, inserted_id, maybe_from_text, to_text
+from storage.errors import RecordNotFound
 
 # States worth a line in the audit log: the request, the moment the database changed, the end.
 _AUDITED_STATES: frozenset[RunState] = FINISHED_RUN_STATES | {"requested", "applied_doc_pending"}

@@ -29,11 +29,11 @@ from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import Watcher
-from bot.dialogs import REASON_BLOCK
-from bot.doc_update import add_entry
-from bot.http_door import MAX_BODY
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from bot.core.doc_update import add_entry
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from bot.slack.app import Watcher
+from bot.slack.dialogs import REASON_BLOCK
+from bot.slack.http_door import MAX_BODY
 from bot.standin import BOT_TOKEN
 from bot.standin.signing import (
     app_home_opened,
@@ -44,9 +44,10 @@ from bot.standin.signing import (
     view_submission,
 )
 from storage.store import Store
-from tests import pg
-from tests.applyteam import BASELINE, columns, production_versions
-from tests.chaos import (
+from tests.slack.test_apply_from_slack import origin_doc
+from tests.support import pg
+from tests.support.applyteam import BASELINE, columns, production_versions
+from tests.support.chaos import (
     approve_in_slack,
     doc_commits,
     gate_checks_waiting,
@@ -61,7 +62,7 @@ from tests.chaos import (
     thread_of,
     wait_until,
 )
-from tests.slackbot import (
+from tests.support.slackbot import (
     CHANNEL,
     OUTSIDER,
     REVIEWER,
@@ -70,7 +71,6 @@ from tests.slackbot import (
     SlackBot,
     card_text,
 )
-from tests.test_slack_apply import origin_doc
 
 REVISION = DEMO_PENDING.revision
 APPLIER = SECOND_REVIEWER
@@ -362,7 +362,7 @@ def test_the_origin_unreachable_the_bot_serves_on_says_so_once_and_recovers(
 
     away.rename(slackbot.dev.origin)
     slackbot.push_revision(OTHER, OTHER_ENTRY)
-    with caplog.at_level("INFO", logger="bot.app"):
+    with caplog.at_level("INFO", logger="bot.slack.app"):
         report = watcher.cycle()
 
     assert report is not None and [d.revision for d in report.new] == [OTHER.revision]

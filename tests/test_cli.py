@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import DEMO_PENDING
-from tests.gitrepos import Developer, make_origin
+from bot.demo.project import DEMO_PENDING
+from tests.support.gitrepos import Developer, make_origin
 
 SCHEMABOT = [sys.executable, "-m", "bot.cli"]
 

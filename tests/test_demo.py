@@ -9,8 +9,8 @@ from pathlib import Path
 
 from git import Repo
 
-from bot.production import current_versions
-from bot.sandbox import DEMO_PENDING
+from bot.demo.project import DEMO_PENDING, seed_document
+from bot.migrations.versions import current_versions
 
 
 def test_the_demo_plays_the_whole_review_and_leaves_its_sandbox(tmp_path: Path) -> None:
@@ -53,3 +53,7 @@ def test_the_demo_refuses_a_folder_that_is_not_a_previous_demo(tmp_path: Path) -
     assert done.returncode == 1
     assert "is not empty and is not a previous demo" in done.stderr
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_the_shipped_seed_is_the_teams_document(shared_seed: Path) -> None:
+    assert seed_document().encode("utf-8") == shared_seed.read_bytes()

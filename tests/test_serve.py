@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY
 from bot.standin import BOT_TOKEN, FakeSlack
-from tests.applyteam import push_pending
-from tests.gitrepos import Developer, make_origin
+from tests.support.applyteam import push_pending
+from tests.support.gitrepos import Developer, make_origin
 
 CHANNEL = "C0SERVE001"
 

@@ -17,21 +17,21 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from bot.checklist import BotCheck
-from bot.doc_push import DocPusher, worktree
-from bot.doc_update import mark_applied, record_rollback
-from bot.errors import SchemabotError
-from bot.gate_facts import APPLY_LOCK, ApplyParts, apply_facts, main_branch, rollback_facts
-from bot.gates import (
+from bot.apply.facts import APPLY_LOCK, ApplyParts, apply_facts, main_branch, rollback_facts
+from bot.apply.progress import Throttle
+from bot.core.checklist import BotCheck
+from bot.core.doc_update import mark_applied, record_rollback
+from bot.core.gates import (
     GateFailed,
     GateReport,
     check_apply,
     check_rollback,
 )
-from bot.migrate import MigrationResult, MigrationRunner
-from bot.production import DatabaseUnavailable, current_versions
-from bot.progress import Throttle
-from storage.records import BOT_ACTOR, ApplyRun, RunKind, RunState
+from bot.core.records import BOT_ACTOR, ApplyRun, RunKind, RunState
+from bot.errors import SchemabotError
+from bot.git.doc_push import DocPusher, worktree
+from bot.migrations.runner import MigrationResult, MigrationRunner
+from bot.migrations.versions import DatabaseUnavailable, current_versions
 
 log = logging.getLogger(__name__)
 

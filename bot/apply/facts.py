@@ -6,15 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.checklist import manual_keys
 from bot.config import Settings
-from bot.gates import ApplyFacts, RollbackFacts
-from bot.production import DatabaseUnavailable, current_versions
+from bot.core.checklist import manual_keys
+from bot.core.gates import ApplyFacts, RollbackFacts
+from bot.core.review import Reviews
+from bot.git.clone import Clone
+from bot.git.repository import RepositoryView
+from bot.git.scan import MAIN_BRANCH, Scanner
+from bot.migrations.versions import DatabaseUnavailable, current_versions
 from bot.redact import Redactor
-from bot.repository import RepositoryView
-from bot.review import Reviews
-from bot.scan import MAIN_BRANCH, Scanner
-from bot.watcher import Clone
 from storage.store import Store
 
 APPLY_LOCK = "apply"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.doc import ChecklistItem
+from bot.core.doc import ChecklistItem
 
 
 class BotCheck(StrEnum):

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.doc import DEFAULT_TEMPLATE, DocEntry
-from bot.doc_text import PLACEHOLDER
-from bot.operations import TYPES, MigrationAnalysis
+from bot.core.doc import DEFAULT_TEMPLATE, DocEntry
+from bot.core.doc_text import PLACEHOLDER
+from bot.core.operations import TYPES, MigrationAnalysis
 
 _MAIN_KINDS = frozenset(
     {"CREATE TABLE", "ALTER TABLE", "RENAME TABLE", "DROP TABLE"}

@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
-from bot.doc_template import (
+from bot.core.doc_template import (
     DEFAULT_TEMPLATE,
     MISSING_TEMPLATE,
     Template,
     find_template,
     render_entry_template,
 )
-from bot.doc_text import (
+from bot.core.doc_text import (
     BREAK,
     ENTRY_HEADING,
     LAST_UPDATED,

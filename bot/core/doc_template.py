@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.doc_text import FIELD, Field, Scan, content, field_prefix, fields_in, normalize_name
+from bot.core.doc_text import FIELD, Field, Scan, content, field_prefix, fields_in, normalize_name
 
 # The seed document's own template, used when a document has none.
 _BUILTIN_TEMPLATE = """\

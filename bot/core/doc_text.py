@@ -1,4 +1,4 @@
-"""The Markdown-line level under bot.doc: lines with their endings, fences, headings."""
+"""The Markdown-line level under bot.core.doc: lines with their endings, fences, headings."""
 
 from __future__ import annotations
 

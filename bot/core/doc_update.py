@@ -11,8 +11,8 @@ import datetime
 import re
 from collections.abc import Callable, Sequence
 
-from bot.doc import DocEntry, SchemaDoc
-from bot.doc_text import (
+from bot.core.doc import DocEntry, SchemaDoc
+from bot.core.doc_text import (
     FIELD,
     LAST_UPDATED,
     Field,

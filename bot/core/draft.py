@@ -10,9 +10,9 @@ import datetime
 import re
 from pathlib import PurePosixPath
 
-from bot.doc_template import Template, render_entry_template
-from bot.operations import TYPES, MigrationAnalysis, Operation
-from bot.revision_file import Revision
+from bot.core.doc_template import Template, render_entry_template
+from bot.core.operations import TYPES, MigrationAnalysis, Operation
+from bot.core.revision_file import Revision
 
 # Words a title keeps in lower case unless they open or close it, as in "Replace Follows with
 # Connections".
@@ -37,7 +37,7 @@ def draft_entry(
     template: Template,
     today: datetime.date,
 ) -> str:
-    """The revision's entry in the template's shape, ready for `bot.doc_update.add_entry`."""
+    """The revision's entry in the template's shape, ready for `bot.core.doc_update.add_entry`."""
     fields = {
         "Date": today.isoformat(),
         "Author": author_name.strip(),

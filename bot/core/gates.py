@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.core.records import LockRecord
+from bot.core.review import ReviewState
+from bot.core.revisions import RevisionGraph
 from bot.errors import SchemabotError
-from bot.review import ReviewState
-from bot.revisions import RevisionGraph
-from storage.records import LockRecord
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ast
 from typing import TypeGuard
 
-from bot.migration_op import Operation
-from bot.raw_sql import sql_operations
+from bot.core.migration_op import Operation
+from bot.core.raw_sql import sql_operations
 
 # Alembic's operations: their Type and positional parameters. Inside a batch_alter_table
 # block the table parameter is absent and the others move up.

@@ -11,9 +11,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from bot.migration_ast import Module
-from bot.migration_op import TYPES, Operation
-from bot.revision_file import RevisionFileError, parse_revision_source
+from bot.core.migration_ast import Module
+from bot.core.migration_op import TYPES, Operation
+from bot.core.revision_file import RevisionFileError, parse_revision_source
 
 __all__ = ["TYPES", "MigrationAnalysis", "Operation", "analyze"]
 

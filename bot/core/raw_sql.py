@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.migration_op import Operation
+from bot.core.migration_op import Operation
 
 # Raw SQL is matched with its whitespace collapsed to single spaces.
 _SQL_NAME = r"(?P<name>[\w$]+|\"[^\"]+\"|`[^`]+`)"

@@ -10,8 +10,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.core.records import ApplyRun, AuditEvent, ChecklistTick, RevisionRecord, VerdictRecord
 from bot.errors import SchemabotError
-from storage.records import ApplyRun, AuditEvent, ChecklistTick, RevisionRecord, VerdictRecord
 from storage.store import Store
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
 from bot.errors import SchemabotError
-from bot.revision_file import Revision, RevisionFileError, parse_revision_source
-from bot.script_location import RealPaths, ScriptLocation
+from bot.git.script_location import RealPaths, ScriptLocation
 
 __all__ = [
     "AmbiguousRevision",

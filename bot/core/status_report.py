@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.review import ReviewStatus
-from bot.snapshot import CardSnapshot, Level
-from storage.records import AuditEvent, LockRecord
+from bot.card_builder import CardSnapshot, Level
+from bot.core.records import AuditEvent, LockRecord
+from bot.core.review import ReviewStatus
 
 DONE_STATUSES = {ReviewStatus.APPLIED, ReviewStatus.REMOVED}
 

@@ -330,9 +330,7 @@ DEMO_PENDING_ENTRY = """\
 def seed_document() -> str:
     """The team's SCHEMA_CHANGES.md as shipped with schemabot (a copy of the seed)."""
     return (
-        resources.files("bot")
-        .joinpath("sandbox_files/SCHEMA_CHANGES.md")
-        .read_text(encoding="utf-8")
+        resources.files("bot.demo").joinpath("files/SCHEMA_CHANGES.md").read_text(encoding="utf-8")
     )
 
 

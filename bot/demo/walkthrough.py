@@ -23,17 +23,16 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from bot.app import EVENTS_PATH, RunningBot
-from bot.cards import APPROVE
 from bot.config import Settings
-from bot.demo_render import blocks_text, slack_text
-from bot.doc_update import add_entry
+from bot.core.doc_update import add_entry
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, create_origin, write_migration
+from bot.demo.terminal import blocks_text, slack_text
 from bot.errors import SchemabotError
-from bot.migrate import MigrationRunner
-from bot.production import current_versions
+from bot.migrations.runner import MigrationRunner
+from bot.migrations.versions import current_versions
 from bot.redact import Redactor
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, create_origin, write_migration
-from bot.services import build_services, slack_client
+from bot.slack.app import EVENTS_PATH, RunningBot
+from bot.slack.cards import APPROVE
 from bot.standin import BOT_TOKEN, FakeSlack
 from bot.standin.signing import (
     block_actions_body,
@@ -43,6 +42,7 @@ from bot.standin.signing import (
     slash_command_body,
 )
 from bot.waiting import wait_for
+from bot.wiring import build_services, slack_client
 
 T = TypeVar("T")
 CHANNEL = "C0SCHEMA01"

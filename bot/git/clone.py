@@ -21,10 +21,10 @@ from git import Blob, Commit, Repo
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 from gitdb.exc import BadName
 
+from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
 from bot.errors import SchemabotError
+from bot.git.script_location import ScriptLocation
 from bot.redact import Redactor
-from bot.revision_file import Revision, RevisionFileError, parse_revision_source
-from bot.script_location import ScriptLocation
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from git.exc import GitCommandError
 
 from bot.config import GitAuthor
 from bot.errors import SchemabotError
-from bot.watcher import Clone
+from bot.git.clone import Clone
 
 PUSH_ATTEMPTS = 5
 PUSH_FAILED = (

@@ -11,11 +11,11 @@ import threading
 from git import Repo
 from gitdb.exc import BadName
 
-from bot.doc import SchemaDoc
-from bot.revision_file import Revision, RevisionFileError, parse_revision_source
-from bot.revisions import RevisionGraph
-from bot.script_location import read_script_location
-from bot.watcher import Clone, revision_files_at
+from bot.core.doc import SchemaDoc
+from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
+from bot.core.revisions import RevisionGraph
+from bot.git.clone import Clone, revision_files_at
+from bot.git.script_location import read_script_location
 
 
 class RepositoryView:

@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from git import Repo
 
 from bot.config import Settings
-from bot.production import current_versions
-from bot.redact import Redactor
-from bot.revisions import RevisionGraph
-from bot.script_location import ScriptLocation, read_script_location
-from bot.watcher import (
+from bot.core.revisions import RevisionGraph
+from bot.git.clone import (
     BranchDelta,
     Clone,
     FileChange,
@@ -29,6 +26,9 @@ from bot.watcher import (
     merge_base,
     revision_files_at,
 )
+from bot.git.script_location import ScriptLocation, read_script_location
+from bot.migrations.versions import current_versions
+from bot.redact import Redactor
 from storage.store import Store
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The child process that runs Alembic: `python -m bot.migrate_child` (see bot/migrate.py).
+"""The child process that runs Alembic (started by bot/migrations/runner.py).
 
 It runs inside the repository's checkout with the repo's own `env.py`, so a crash or a hang
 in migration code cannot take the bot down. The database URL arrives in the environment,

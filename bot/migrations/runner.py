@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from bot.migrate_child import RESULT, URL_VARIABLE
+from bot.migrations.child import RESULT, URL_VARIABLE
 from bot.redact import Redactor
 
 ProgressSink = Callable[[str], None]
@@ -79,7 +79,7 @@ class MigrationRunner:
             "lock_timeout": self.lock_timeout_seconds,
         }
         child = subprocess.Popen(
-            [sys.executable, "-P", "-m", "bot.migrate_child"],
+            [sys.executable, "-P", "-m", "bot.migrations.child"],
             cwd=checkout,
             env=env,
             stdin=subprocess.PIPE,

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.doc_push import worktree
-from bot.migrate import MigrationRunner
+from bot.core.records import LintFinding, RevisionRecord, SqlReviewRecord
+from bot.core.revision_file import Revision
+from bot.git.clone import Clone
+from bot.git.doc_push import worktree
+from bot.migrations.runner import MigrationRunner
 from bot.redact import Redactor
-from bot.revision_file import Revision
-from bot.watcher import Clone
-from storage.records import LintFinding, RevisionRecord, SqlReviewRecord
 from storage.store import Store
 
 log = logging.getLogger(__name__)

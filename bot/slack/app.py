@@ -18,9 +18,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from bot.errors import SchemabotError
-from bot.http_door import slack_door
-from bot.scan import ScanReport
-from bot.services import Services
+from bot.git.scan import ScanReport
+from bot.slack.http_door import slack_door
+from bot.wiring import Services
 from handlers import register
 
 log = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.review import ReviewState, ReviewStatus
-from bot.snapshot import SHOWN_FIELDS, CardSnapshot, ChecklistLine, Finding, Level
-from bot.sql_cards import sql_blocks, tool_buttons
+from bot.card_builder import SHOWN_FIELDS, CardSnapshot, ChecklistLine, Finding, Level
+from bot.core.review import ReviewState, ReviewStatus
+from bot.slack.sql_views import sql_blocks, tool_buttons
 
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.cards import Message
+from bot.slack.cards import Message
 
 REQUEST_CHANGES_VIEW = "request_changes"
 REASON_BLOCK = "reason"

@@ -14,8 +14,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.cards import SECTION_TEXT_LIMIT, STATUS_EMOJI, cut, escape
-from bot.snapshot import CardSnapshot, Level
+from bot.card_builder import CardSnapshot, Level
+from bot.slack.cards import SECTION_TEXT_LIMIT, STATUS_EMOJI, cut, escape
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from collections import defaultdict
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.cards import review_card
-from bot.snapshot import SnapshotBuilder
-from storage.records import CardRecord, RevisionRecord
+from bot.card_builder import SnapshotBuilder
+from bot.core.records import CardRecord, RevisionRecord
+from bot.slack.cards import review_card
 from storage.store import Store
 
 log = logging.getLogger(__name__)

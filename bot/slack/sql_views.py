@@ -13,8 +13,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.snapshot import CardSnapshot
-from storage.records import LintFinding, SqlReviewRecord
+from bot.card_builder import CardSnapshot
+from bot.core.records import LintFinding, SqlReviewRecord
 
 SHOW_SQL = "show_sql"
 DRAFT_ENTRY = "draft_entry"

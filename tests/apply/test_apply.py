@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from git import Repo
 
-from bot.doc_update import mark_applied
-from bot.gates import GateFailed
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
-from tests.applyteam import (
+from bot.core.doc_update import mark_applied
+from bot.core.gates import GateFailed
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from tests.support.applyteam import (
     APPLIER,
     BASELINE,
     REVIEWER,

@@ -9,10 +9,10 @@ import pytest
 from git import Repo
 from sqlalchemy import create_engine, text
 
-from bot.apply import Applier
-from bot.doc_update import mark_applied
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
-from tests.applyteam import (
+from bot.apply.applier import Applier
+from bot.core.doc_update import mark_applied
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from tests.support.applyteam import (
     APPLIER,
     BASELINE,
     TODAY,
@@ -24,7 +24,7 @@ from tests.applyteam import (
     production_versions,
     push_pending,
 )
-from tests.chaos import start_crash_apply, wait_until
+from tests.support.chaos import start_crash_apply, wait_until
 
 SLOW = MigrationSpec(
     "51ee9c0ffee1",
@@ -37,7 +37,6 @@ SLOW = MigrationSpec(
     """,
     downgrade='op.drop_column("posts", "rank")',
 )
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def sleeping_in(url: str) -> bool:

@@ -6,12 +6,19 @@ from dataclasses import replace
 
 import pytest
 
-from bot.apply import Applier
-from bot.gates import GateFailed
-from bot.review import ReviewError
-from bot.sandbox import DEMO_PENDING
-from bot.services import build_services
-from tests.applyteam import APPLIER, REVIEWER, Notes, Team, approve_and_tick, production_versions
+from bot.apply.applier import Applier
+from bot.core.gates import GateFailed
+from bot.core.review import ReviewError
+from bot.demo.project import DEMO_PENDING
+from bot.wiring import build_services
+from tests.support.applyteam import (
+    APPLIER,
+    REVIEWER,
+    Notes,
+    Team,
+    approve_and_tick,
+    production_versions,
+)
 
 
 def test_lint_errors_block_until_an_approver_overrides_them_with_a_reason(team: Team) -> None:

@@ -2,12 +2,12 @@ import textwrap
 
 import pytest
 
-from bot.consistency import Disagreement, check
-from bot.doc import DocEntry, SchemaDoc
-from bot.doc_update import add_entry
-from bot.operations import MigrationAnalysis, analyze
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, SEED_HISTORY, seed_document
-from tests.migrations import read
+from bot.core.consistency import Disagreement, check
+from bot.core.doc import DocEntry, SchemaDoc
+from bot.core.doc_update import add_entry
+from bot.core.operations import MigrationAnalysis, analyze
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, SEED_HISTORY, seed_document
+from tests.support.migration_files import read
 
 ALTER_COLUMN_WARNING = Disagreement(
     "warning",

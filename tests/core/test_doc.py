@@ -1,12 +1,10 @@
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.doc import DEFAULT_TEMPLATE, Field, SchemaDoc, render_entry_template
+from bot.core.doc import DEFAULT_TEMPLATE, Field, SchemaDoc, render_entry_template
+from bot.demo.project import seed_document
 
-SEED = Path(__file__).resolve().parents[1] / ".." / "shared" / "seed" / "SCHEMA_CHANGES.md"
 TEMPLATE_NAMES = (
     "Date",
     "Author",
@@ -24,7 +22,7 @@ TEMPLATE_NAMES = (
 
 @pytest.fixture(scope="module")
 def seed() -> str:
-    return SEED.read_bytes().decode("utf-8")
+    return seed_document().encode().decode("utf-8")
 
 
 def doc_of(*lines: str) -> SchemaDoc:
@@ -32,7 +30,7 @@ def doc_of(*lines: str) -> SchemaDoc:
 
 
 def test_the_seed_round_trips_byte_for_byte() -> None:
-    raw = SEED.read_bytes()
+    raw = seed_document().encode()
     assert SchemaDoc.parse(raw.decode("utf-8")).render().encode("utf-8") == raw
 
 

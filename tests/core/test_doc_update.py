@@ -1,14 +1,13 @@
 import datetime
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.doc import DEFAULT_TEMPLATE, DocEntry, SchemaDoc, render_entry_template
-from bot.doc_text import content, ending, is_blank
-from bot.doc_update import (
+from bot.core.doc import DEFAULT_TEMPLATE, DocEntry, SchemaDoc, render_entry_template
+from bot.core.doc_text import content, ending, is_blank
+from bot.core.doc_update import (
     DocEntryExists,
     DocEntryNotFound,
     DocFormatError,
@@ -16,10 +15,10 @@ from bot.doc_update import (
     mark_applied,
     record_rollback,
 )
+from bot.demo.project import seed_document
 from bot.errors import SchemabotError
-from tests.test_doc import DOCUMENTS
+from tests.core.test_doc import DOCUMENTS
 
-SEED = Path(__file__).resolve().parents[1] / ".." / "shared" / "seed" / "SCHEMA_CHANGES.md"
 DAY = datetime.date(2024, 5, 3)
 CHANGED_FIELDS = {"applied to prod", "status", "notes"}
 
@@ -88,7 +87,7 @@ _Add new migrations here before applying to production_
 
 
 def test_the_seed_with_a_drafted_entry_applied() -> None:
-    seed = SEED.read_bytes().decode("utf-8")
+    seed = seed_document().encode().decode("utf-8")
     fields = {"Date": "2024-05-01", "Author": "Ann Lee", "Applied to Prod": "No"}
     drafted = render_entry_template(fields, "1a2b3c4d5e6f", "Add audit log")
     added = add_entry(seed, drafted)

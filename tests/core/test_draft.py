@@ -2,12 +2,12 @@ import datetime
 
 import pytest
 
-from bot.doc import DEFAULT_TEMPLATE, SchemaDoc, Template
-from bot.doc_update import add_entry
-from bot.draft import draft_entry, script_path, title
-from bot.operations import analyze
-from bot.revision_file import Revision, parse_revision_source
-from bot.sandbox import DEMO_PENDING, SEED_HISTORY, MigrationSpec, seed_document
+from bot.core.doc import DEFAULT_TEMPLATE, SchemaDoc, Template
+from bot.core.doc_update import add_entry
+from bot.core.draft import draft_entry, script_path, title
+from bot.core.operations import analyze
+from bot.core.revision_file import Revision, parse_revision_source
+from bot.demo.project import DEMO_PENDING, SEED_HISTORY, MigrationSpec, seed_document
 
 TODAY = datetime.date(2026, 11, 21)
 DROP_BIO = MigrationSpec(

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.operations import MigrationAnalysis, Operation, analyze
-from bot.sandbox import DEMO_PENDING, SEED_HISTORY, MigrationSpec
-from tests.migrations import IMPORTS, migration, read
+from bot.core.operations import MigrationAnalysis, Operation, analyze
+from bot.demo.project import DEMO_PENDING, SEED_HISTORY, MigrationSpec
+from tests.support.migration_files import IMPORTS, migration, read
 
 Summary = tuple[str, str | None, str | None, str | None, int]
 

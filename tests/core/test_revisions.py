@@ -14,7 +14,7 @@ from alembic.util import to_tuple
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.revisions import (
+from bot.core.revisions import (
     AmbiguousRevision,
     RevisionFileError,
     RevisionGraph,
@@ -22,7 +22,7 @@ from bot.revisions import (
     load_graph,
     parse_revision_source,
 )
-from bot.script_location import ScriptLocation
+from bot.git.script_location import ScriptLocation
 
 CORPORA = ["neutron", "ctfd", "redash"]
 FIELDS = {"revision", "down_revision", "branch_labels", "depends_on"}

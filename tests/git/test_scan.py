@@ -10,14 +10,13 @@ from alembic import command
 from alembic.config import Config
 
 from bot.config import Settings
+from bot.demo.project import DEMO_PENDING, MigrationSpec
+from bot.git.clone import Clone, WatchError
+from bot.git.scan import Scanner
 from bot.redact import Redactor
-from bot.sandbox import DEMO_PENDING, MigrationSpec
-from bot.scan import Scanner
-from bot.watcher import Clone, WatchError
 from storage.store import Store
-from tests.gitrepos import OMAR, Developer, make_origin
-
-from .conftest import FixedClock
+from tests.conftest import FixedClock
+from tests.support.gitrepos import OMAR, Developer, make_origin
 
 NEXT = MigrationSpec(
     "c9d8e7f6a5b4",

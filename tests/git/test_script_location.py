@@ -7,7 +7,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from bot.script_location import ScriptLocation, ScriptLocationError, read_script_location
+from bot.git.script_location import ScriptLocation, ScriptLocationError, read_script_location
 
 P = PurePosixPath
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.core.records import SqlReviewRecord
+from bot.core.revision_file import parse_revision_source
+from bot.demo.project import DEMO_PENDING, SEED_HISTORY, MigrationSpec
+from bot.git.clone import Clone
+from bot.migrations.sql_preview import SqlReviewer, lint
 from bot.redact import Redactor
-from bot.revision_file import parse_revision_source
-from bot.sandbox import DEMO_PENDING, SEED_HISTORY, MigrationSpec
-from bot.sqlreview import SqlReviewer, lint
-from bot.watcher import Clone
-from storage.records import SqlReviewRecord
 from storage.store import Store
-from tests.gitrepos import make_origin
+from tests.support.gitrepos import make_origin
 
 CLEAN = MigrationSpec(
     "c1ea4c1ea401",

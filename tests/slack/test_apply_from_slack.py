@@ -8,11 +8,11 @@ from alembic import command
 from alembic.config import Config
 from git import Repo
 
-from bot.dialogs import ROLLBACK_CONFIRM
-from bot.sandbox import DEMO_PENDING
+from bot.demo.project import DEMO_PENDING
+from bot.slack.dialogs import ROLLBACK_CONFIRM
 from bot.standin.signing import button_click
-from tests.applyteam import BASELINE, columns, production_versions
-from tests.slackbot import CHANNEL, OUTSIDER, REVIEWER, SECOND_REVIEWER, SlackBot, card_text
+from tests.support.applyteam import BASELINE, columns, production_versions
+from tests.support.slackbot import CHANNEL, OUTSIDER, REVIEWER, SECOND_REVIEWER, SlackBot, card_text
 
 APPLIER = SECOND_REVIEWER
 REVISION = DEMO_PENDING.revision

@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from bot.cards import review_card
 from bot.config import Settings
-from bot.dialogs import request_changes_modal
-from bot.doc_update import add_entry
-from bot.home import HomeItem, home_view
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, SEED_HISTORY, seed_document
-from bot.services import Services, build_services
+from bot.core.doc_update import add_entry
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, SEED_HISTORY, seed_document
+from bot.slack.cards import review_card
+from bot.slack.dialogs import request_changes_modal
+from bot.slack.home import HomeItem, home_view
 from bot.standin.blockkit import LIMITS, message_errors, view_errors
-from tests.gitrepos import Developer, make_origin
-from tests.slackbot import REVIEWER, SECOND_REVIEWER, texts
+from bot.wiring import Services, build_services
+from tests.support.gitrepos import Developer, make_origin
+from tests.support.slackbot import REVIEWER, SECOND_REVIEWER, texts
 
 REVISION = DEMO_PENDING.revision
 DOC = "SCHEMA_CHANGES.md"

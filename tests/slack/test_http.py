@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
 from bot.standin.signing import app_home_opened, button_click, event_callback
 from bot.standin.workspace import Message
-from tests.slackbot import (
+from tests.support.slackbot import (
     CHANNEL,
     DEVELOPER,
     OUTSIDER,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from re import Pattern
 from typing import Any
 
@@ -19,7 +18,8 @@ from slack_sdk import WebClient
 from bot.standin.signing import event_callback, slash_command
 from bot.standin.web_methods import SCOPES
 from handlers import register
-from tests.slackbot import (
+from tests.support.paths import REPO_ROOT
+from tests.support.slackbot import (
     CHANNEL,
     DEVELOPER,
     OUTSIDER,
@@ -29,7 +29,7 @@ from tests.slackbot import (
     card_text,
 )
 
-MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
+MANIFEST = REPO_ROOT / "manifest.yml"
 PLACEHOLDER_URL = "https://schemabot.example.com/slack/events"
 # Slack grants some scopes only together with another (users:read.email needs users:read).
 PREREQUISITES = {"users:read.email": "users:read"}

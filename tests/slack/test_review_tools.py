@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
-from bot.sql_cards import DRAFT_ENTRY, SHOW_SQL
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from bot.slack.sql_views import DRAFT_ENTRY, SHOW_SQL
 from bot.standin.workspace import Message
-from tests.slackbot import REVIEWER, SlackBot, card_text
+from tests.support.slackbot import REVIEWER, SlackBot, card_text
 
 DROPS_TAGS = MigrationSpec(
     "d7095f00d001",

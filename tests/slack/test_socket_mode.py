@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.sandbox import DEMO_PENDING
+from bot.demo.project import DEMO_PENDING
 from bot.standin.signing import app_home_opened, event_callback
 from bot.standin.workspace import APP_TOKEN
-from tests.slackbot import DEVELOPER, REVIEWER, SECOND_REVIEWER, SlackBot, texts
+from tests.support.slackbot import DEVELOPER, REVIEWER, SECOND_REVIEWER, SlackBot, texts
 
 REVISION = DEMO_PENDING.revision
 

@@ -62,7 +62,7 @@ from bot.standin.signing import (
 )
 from bot.standin.slack_api import FakeSlack
 from bot.standin.workspace import APP_ID, APP_TOKEN, BOT_TOKEN, BOT_USER_ID
-from tests.fakes.socket_mode import FakeSocketModeServer
+from tests.support.socket_mode_server import FakeSocketModeServer
 
 ADA, BOB, REVIEW = "U0ADA00001", "U0BOB00002", "C0REVIEW01"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

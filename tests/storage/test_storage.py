@@ -10,9 +10,9 @@ from typing import TypeVar
 import pytest
 from sqlite_utils import Database
 
+from bot.core.records import RevisionRecord
 from storage.db import STEPS, open_db
 from storage.errors import RecordNotFound, StateStoreError
-from storage.records import RevisionRecord
 from storage.store import Store
 from tests.conftest import FixedClock
 

@@ -12,13 +12,13 @@ from alembic.config import Config
 from git import Repo
 from sqlalchemy import create_engine, inspect, text
 
-from bot.apply import Applier
-from bot.checklist import manual_keys
+from bot.apply.applier import Applier
 from bot.config import Settings
-from bot.doc_update import add_entry
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
-from bot.services import Services, build_services
-from tests.gitrepos import Developer, make_origin
+from bot.core.checklist import manual_keys
+from bot.core.doc_update import add_entry
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from bot.wiring import Services, build_services
+from tests.support.gitrepos import Developer, make_origin
 
 APPLIER = "U0APPLIER1"
 REVIEWER = "U0REVIEW01"

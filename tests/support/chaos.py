@@ -21,13 +21,12 @@ from typing import Any
 from git import Repo
 from sqlalchemy import create_engine, text
 
-from bot.app import EVENTS_PATH
 from bot.config import Settings
-from bot.review import ReviewStatus
+from bot.core.review import ReviewStatus
+from bot.slack.app import EVENTS_PATH
 from bot.waiting import wait_for
-from tests.slackbot import REVIEWER, SlackBot, card_text
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO_ROOT
+from tests.support.slackbot import REVIEWER, SlackBot, card_text
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> None:
@@ -57,7 +56,7 @@ def start_crash_apply(
         )
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.crash_apply", str(config), revision, user],
+        [sys.executable, "-m", "tests.support.crash_apply", str(config), revision, user],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -1,6 +1,6 @@
 """Runs one apply in its own process, so a test can SIGKILL the bot mid-way.
 
-python -m tests.crash_apply <settings.json> <revision> <user>
+python -m tests.support.crash_apply <settings.json> <revision> <user>
 
 With `slack_api_url` (and `slack_bot_token`, `channel`) in the settings, the apply reports
 to Slack as the bot does: the card and its thread. Otherwise it prints its reports.
@@ -12,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from bot.apply import Applier
+from bot.apply.applier import Applier
 from bot.config import Settings
-from bot.services import build_services, slack_client
+from bot.wiring import build_services, slack_client
 
 
 class PrintingNotifier:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from git import Actor, Repo
 
-from bot.sandbox import MigrationSpec, create_origin, write_migration
+from bot.demo.project import MigrationSpec, create_origin, write_migration
 
 DANA = Actor("Dana Developer", "dana@example.com")
 OMAR = Actor("Omar Other", "omar@example.com")

@@ -2,7 +2,7 @@
 
 import textwrap
 
-from bot.operations import MigrationAnalysis, analyze
+from bot.core.operations import MigrationAnalysis, analyze
 
 HEADER = '''\
 """A hand-written migration

@@ -29,13 +29,12 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
 
-from bot.app import EVENTS_PATH, Watcher, build_app, finish_listeners, wsgi_app
 from bot.config import Settings
-from bot.dialogs import REASON_BLOCK
-from bot.doc_update import add_entry
-from bot.sandbox import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
-from bot.scan import ScanReport
-from bot.services import Services, build_services, slack_client
+from bot.core.doc_update import add_entry
+from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from bot.git.scan import ScanReport
+from bot.slack.app import EVENTS_PATH, Watcher, build_app, finish_listeners, wsgi_app
+from bot.slack.dialogs import REASON_BLOCK
 from bot.standin.signing import (
     app_home_opened,
     button_click,
@@ -47,14 +46,15 @@ from bot.standin.signing import (
 )
 from bot.standin.slack_api import FakeSlack
 from bot.standin.workspace import APP_TOKEN, BOT_TOKEN, JSON, Message
-from tests.fakes.socket_mode import FakeSocketModeServer
-from tests.gitrepos import Developer, make_origin
+from bot.wiring import Services, build_services, slack_client
+from tests.support.gitrepos import Developer, make_origin
+from tests.support.socket_mode_server import FakeSocketModeServer
 
 T = TypeVar("T")
 
 SECRET = "5f1c0d2e3b4a69788796a5b4c3d2e1f0"
 CHANNEL = "C0REVIEW01"
-DEVELOPER = "U0DANA0001"  # git author dana@example.com (tests.gitrepos.DANA)
+DEVELOPER = "U0DANA0001"  # git author dana@example.com (tests.support.gitrepos.DANA)
 REVIEWER = "U0RITA0002"
 SECOND_REVIEWER = "U0ROSS0003"
 OUTSIDER = "U0OTTO0004"
