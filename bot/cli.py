@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.core.revisions import RevisionGraph, load_graph
+from bot.core.revisions import RevisionGraph
 from bot.core.status_report import list_text, status_text
 from bot.errors import SchemabotError
+from bot.git.checkout_graph import load_graph
 from bot.git.scan import MAIN_BRANCH
 from bot.git.script_location import read_script_location
 from bot.redact import Redactor, install_log_redaction
@@ -83,8 +84,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.slack.app import serve
-    from bot.wiring import build_services, slack_client
+    from bot.running import serve
+    from bot.slack.client import slack_client
+    from bot.wiring import build_services
 
     settings.require("slack_bot_token", "channel", "repo_url")
     if not settings.socket_mode:
@@ -95,8 +97,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _scan(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.slack.app import publish_all
-    from bot.wiring import build_services, slack_client
+    from bot.running import publish_all
+    from bot.slack.client import slack_client
+    from bot.wiring import build_services
 
     settings.require("slack_bot_token", "channel", "repo_url")
     services = build_services(settings, slack_client(settings))

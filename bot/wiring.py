@@ -9,20 +9,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from sqlalchemy.engine import make_url
 
 from bot.apply.applier import Applier
 from bot.apply.facts import ApplyParts
-from bot.card_builder import CardSnapshot, SnapshotBuilder
+from bot.card_builder import SnapshotBuilder
 from bot.config import Settings
+from bot.core.card import CardSnapshot
 from bot.core.doc import DEFAULT_TEMPLATE
 from bot.core.draft import draft_entry
 from bot.core.operations import analyze
-from bot.core.review import ReviewPolicy, Reviews
+from bot.core.review import ReviewPolicy
 from bot.core.revision_file import parse_revision_source
 from bot.errors import SchemabotError
 from bot.git.clone import Clone
@@ -30,6 +27,7 @@ from bot.git.repository import RepositoryView
 from bot.git.scan import Scanner
 from bot.migrations.sql_preview import SqlReviewer
 from bot.redact import Redactor
+from bot.reviewing import Reviews
 from bot.slack.publisher import CardNotifier, CardPublisher
 from storage.store import Store
 
@@ -140,21 +138,6 @@ class Services:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def slack_client(settings: Settings) -> WebClient:
-    """The Web API client, retrying rate limits (429) and 5xx answers.
-
-    slack_sdk already retries a dropped connection once by default.
-    """
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    client.retry_handlers.extend(
-        [
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ]
-    )
-    return client
 
 
 def build_services(

@@ -9,12 +9,12 @@ from datetime import datetime
 from bot.config import Settings
 from bot.core.checklist import manual_keys
 from bot.core.gates import ApplyFacts, RollbackFacts
-from bot.core.review import Reviews
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH, Scanner
 from bot.migrations.versions import DatabaseUnavailable, current_versions
 from bot.redact import Redactor
+from bot.reviewing import Reviews
 from storage.store import Store
 
 APPLY_LOCK = "apply"

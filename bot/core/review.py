@@ -1,18 +1,25 @@
 """The review core: who may approve, what a verdict does, where a review stands.
 
-Plain values in and out; knows nothing of Slack. Handlers call it with Slack user ids and
-turn its results (or its `ReviewError`s) into cards and replies.
+Plain values in and out; knows nothing of Slack or of the store. Each decision takes the
+review's current state and returns what to record (a verdict, a withdrawal, ticks), or
+raises `ReviewError` saying why not; the caller (bot/reviewing.py) stores the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core.records import ApplyRun, AuditEvent, ChecklistTick, RevisionRecord, VerdictRecord
+from bot.core.records import (
+    ApplyRun,
+    AuditEvent,
+    ChecklistTick,
+    RevisionRecord,
+    Verdict,
+    VerdictRecord,
+)
 from bot.errors import SchemabotError
-from storage.store import Store
 
 
 class ReviewError(SchemabotError):
@@ -96,133 +103,156 @@ class ReviewState:
         return tick is not None and tick.ticked
 
 
-class Reviews:
-    """Records verdicts and checklist ticks, enforcing who may do what."""
+def review_state(
+    record: RevisionRecord,
+    verdicts: Sequence[VerdictRecord],
+    ticks: Mapping[str, ChecklistTick],
+    runs: Sequence[ApplyRun],
+    events: Sequence[AuditEvent],
+    policy: ReviewPolicy,
+) -> ReviewState:
+    """Where the review stands, from each reviewer's standing verdict, the ticks, the runs
+    (oldest first) and the revision's audit events (oldest first)."""
+    fresh: list[VerdictRecord] = []
+    stale: list[VerdictRecord] = []
+    requests: list[VerdictRecord] = []
+    for verdict in verdicts:
+        if verdict.verdict == "request_changes":
+            requests.append(verdict)
+        elif verdict.blob_sha == record.blob_sha:
+            fresh.append(verdict)
+        else:
+            stale.append(verdict)
+    overrides = [
+        event
+        for event in events
+        if event.action == LINT_OVERRIDE and event.detail.get("blob_sha") == record.blob_sha
+    ]
+    return ReviewState(
+        record=record,
+        approvals=tuple(fresh),
+        stale_approvals=tuple(stale),
+        change_requests=tuple(requests),
+        ticks=ticks,
+        last_run=runs[-1] if runs else None,
+        required_approvals=policy.required_approvals,
+        lint_override=overrides[-1] if overrides else None,
+    )
 
-    def __init__(self, store: Store, policy: ReviewPolicy) -> None:
-        self.store = store
-        self.policy = policy
 
-    def resolve(self, ident: str) -> str:
-        """The revision id that `ident` names: the id itself or a unique prefix of it."""
-        ident = ident.strip()
-        if not ident:
-            raise ReviewError("Name a revision: its id, or the first characters of it.")
-        ids = self.store.revision_ids_with_prefix(ident)
-        if ident in ids:
-            return ident
-        if not ids:
-            raise ReviewError(
-                f"No revision starts with `{ident}`. `/schema list` shows the pending ones."
-            )
-        if len(ids) > 1:
-            shown = ", ".join(f"`{rev}`" for rev in ids[:10])
-            more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
-            raise ReviewError(f"`{ident}` could be {shown}{more}: type more of the id.")
-        return ids[0]
-
-    def state(self, revision: str) -> ReviewState:
-        record = self._record(revision)
-        fresh: list[VerdictRecord] = []
-        stale: list[VerdictRecord] = []
-        requests: list[VerdictRecord] = []
-        for verdict in self.store.current_verdicts(revision):
-            if verdict.verdict == "request_changes":
-                requests.append(verdict)
-            elif verdict.blob_sha == record.blob_sha:
-                fresh.append(verdict)
-            else:
-                stale.append(verdict)
-        runs = self.store.runs_for(revision)
-        overrides = [
-            event
-            for event in self.store.audit_for(revision)
-            if event.action == LINT_OVERRIDE and event.detail.get("blob_sha") == record.blob_sha
-        ]
-        return ReviewState(
-            record=record,
-            approvals=tuple(fresh),
-            stale_approvals=tuple(stale),
-            change_requests=tuple(requests),
-            ticks=self.store.checklist_for(revision),
-            last_run=runs[-1] if runs else None,
-            required_approvals=self.policy.required_approvals,
-            lint_override=overrides[-1] if overrides else None,
+def resolve(ident: str, known: Sequence[str]) -> str:
+    """The revision id that `ident` names, among `known` ids starting with it (sorted)."""
+    ident = ident.strip()
+    if not ident:
+        raise ReviewError("Name a revision: its id, or the first characters of it.")
+    if ident in known:
+        return ident
+    if not known:
+        raise ReviewError(
+            f"No revision starts with `{ident}`. `/schema list` shows the pending ones."
         )
+    if len(known) > 1:
+        shown = ", ".join(f"`{rev}`" for rev in known[:10])
+        more = f" and {len(known) - 10} more" if len(known) > 10 else ""
+        raise ReviewError(f"`{ident}` could be {shown}{more}: type more of the id.")
+    return known[0]
 
-    def approve(self, revision: str, user: str, author: str | None) -> ReviewState:
-        """`author` is the Slack id of the revision's author, when Slack knows them."""
-        record = self._open_for_review(revision)
-        if user == author:
-            raise ReviewError(
-                f"You wrote `{revision}`, so your approval can't count: ask a teammate."
-            )
-        if not self.policy.may_approve(user):
-            raise ReviewError(
-                f"Only the configured approvers can approve `{revision}` (SCHEMABOT_APPROVERS)."
-            )
-        self.store.record_verdict(revision, user, "approve", None, record.blob_sha)
-        return self.state(revision)
 
-    def request_changes(
-        self, revision: str, user: str, author: str | None, reason: str
-    ) -> ReviewState:
-        record = self._open_for_review(revision)
-        reason = reason.strip()
-        if not reason:
-            raise ReviewError("Say what should change: the reason is shown on the card.")
-        if user != author and not self.policy.may_approve(user):
-            raise ReviewError(f"Only the configured approvers can request changes on `{revision}`.")
-        self.store.record_verdict(revision, user, "request_changes", reason, record.blob_sha)
-        return self.state(revision)
+@dataclass(frozen=True)
+class NewVerdict:
+    """A verdict to record, on the file as `blob_sha`; it replaces the reviewer's earlier one."""
 
-    def override_lint(
-        self, revision: str, user: str, author: str | None, reason: str
-    ) -> ReviewState:
-        """An approver accepts the lint errors of this version of the file, saying why."""
-        record = self._open_for_review(revision)
-        reason = reason.strip()
-        if not reason:
-            raise ReviewError("Say why the lint errors are acceptable: it goes in the audit log.")
-        if user == author or not self.policy.may_approve(user):
-            raise ReviewError(
-                f"Only an approver other than the author can override the lint of `{revision}`."
-            )
-        self.store.audit(user, LINT_OVERRIDE, revision, reason=reason, blob_sha=record.blob_sha)
-        return self.state(revision)
+    revision: str
+    user: str
+    verdict: Verdict
+    reason: str | None
+    blob_sha: str
 
-    def withdraw(self, revision: str, user: str) -> ReviewState:
-        self._open_for_review(revision)
-        if not any(v.user_id == user for v in self.store.current_verdicts(revision)):
-            raise ReviewError(f"You have no approval or change request on `{revision}`.")
-        self.store.withdraw_verdict(revision, user)
-        return self.state(revision)
 
-    def set_checklist(
-        self, revision: str, user: str, shown: Collection[str], selected: Collection[str]
-    ) -> ReviewState:
-        """Apply a checkboxes element's new selection: `shown` are the keys it offers."""
-        self._open_for_review(revision)
-        current = self.store.checklist_for(revision)
-        for key in shown:
-            ticked = key in selected
-            before = current.get(key)
-            if (before is not None and before.ticked) != ticked:
-                self.store.set_checklist(revision, key, ticked, user)
-        return self.state(revision)
+@dataclass(frozen=True)
+class LintOverride:
+    """An approver accepts the lint errors of one version of the file, saying why."""
 
-    def _record(self, revision: str) -> RevisionRecord:
-        record = self.store.get_revision(revision)
-        if record is None:
-            raise ReviewError(f"No revision `{revision}` is under review.")
-        return record
+    revision: str
+    user: str
+    reason: str
+    blob_sha: str
 
-    def _open_for_review(self, revision: str) -> RevisionRecord:
-        state = self.state(revision)
-        if state.record.history:
-            raise ReviewError(f"`{revision}` was already in production before schemabot.")
-        if state.status in {ReviewStatus.APPLYING, ReviewStatus.APPLIED}:
-            raise ReviewError(f"`{revision}` is {state.status.value.lower()}: reviews are closed.")
-        if state.status is ReviewStatus.REMOVED:
-            raise ReviewError(f"`{revision}` was removed from the repository.")
-        return state.record
+
+@dataclass(frozen=True)
+class Tick:
+    """A checklist item ticked or unticked by `user`."""
+
+    item_key: str
+    ticked: bool
+    user: str
+
+
+def approve(state: ReviewState, policy: ReviewPolicy, user: str, author: str | None) -> NewVerdict:
+    """`author` is the Slack id of the revision's author, when Slack knows them."""
+    record = _open_for_review(state)
+    revision = record.revision
+    if user == author:
+        raise ReviewError(f"You wrote `{revision}`, so your approval can't count: ask a teammate.")
+    if not policy.may_approve(user):
+        raise ReviewError(
+            f"Only the configured approvers can approve `{revision}` (SCHEMABOT_APPROVERS)."
+        )
+    return NewVerdict(revision, user, "approve", None, record.blob_sha)
+
+
+def request_changes(
+    state: ReviewState, policy: ReviewPolicy, user: str, author: str | None, reason: str
+) -> NewVerdict:
+    record = _open_for_review(state)
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("Say what should change: the reason is shown on the card.")
+    if user != author and not policy.may_approve(user):
+        raise ReviewError(
+            f"Only the configured approvers can request changes on `{record.revision}`."
+        )
+    return NewVerdict(record.revision, user, "request_changes", reason, record.blob_sha)
+
+
+def override_lint(
+    state: ReviewState, policy: ReviewPolicy, user: str, author: str | None, reason: str
+) -> LintOverride:
+    record = _open_for_review(state)
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("Say why the lint errors are acceptable: it goes in the audit log.")
+    if user == author or not policy.may_approve(user):
+        raise ReviewError(
+            f"Only an approver other than the author can override the lint of `{record.revision}`."
+        )
+    return LintOverride(record.revision, user, reason, record.blob_sha)
+
+
+def withdraw(state: ReviewState, user: str, standing: Collection[str]) -> str:
+    """`standing`: the users with a verdict that counts now. Returns whose verdict goes."""
+    record = _open_for_review(state)
+    if user not in standing:
+        raise ReviewError(f"You have no approval or change request on `{record.revision}`.")
+    return user
+
+
+def checklist_changes(
+    state: ReviewState, user: str, shown: Collection[str], selected: Collection[str]
+) -> tuple[Tick, ...]:
+    """A checkboxes element's new selection as ticks: `shown` are the keys it offers."""
+    _open_for_review(state)
+    return tuple(
+        Tick(key, key in selected, user) for key in shown if state.ticked(key) != (key in selected)
+    )
+
+
+def _open_for_review(state: ReviewState) -> RevisionRecord:
+    revision = state.revision
+    if state.record.history:
+        raise ReviewError(f"`{revision}` was already in production before schemabot.")
+    if state.status in {ReviewStatus.APPLYING, ReviewStatus.APPLIED}:
+        raise ReviewError(f"`{revision}` is {state.status.value.lower()}: reviews are closed.")
+    if state.status is ReviewStatus.REMOVED:
+        raise ReviewError(f"`{revision}` was removed from the repository.")
+    return state.record

@@ -6,18 +6,14 @@ loops become `problems`, and the rest of the graph stays usable.
 
 import bisect
 import heapq
-import importlib.util
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
 from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
 from bot.errors import SchemabotError
-from bot.git.script_location import RealPaths, ScriptLocation
 
 __all__ = [
     "AmbiguousRevision",
@@ -26,8 +22,8 @@ __all__ = [
     "RevisionFileError",
     "RevisionGraph",
     "UnknownRevision",
-    "load_graph",
     "parse_revision_source",
+    "read_each",
 ]
 
 _SHOWN_CANDIDATES = 10
@@ -116,7 +112,7 @@ class RevisionGraph:
     def from_sources(cls, sources: Iterable[tuple[str, str]]) -> "RevisionGraph":
         """The graph of (path, source) pairs, given in the order Alembic would load them."""
         return cls(
-            *_collect(
+            *read_each(
                 (path, partial(parse_revision_source, source, path)) for path, source in sources
             )
         )
@@ -248,19 +244,7 @@ class RevisionGraph:
         return order + stuck
 
 
-def load_graph(root: Path, location: ScriptLocation) -> RevisionGraph:
-    """The graph of every file under `root` that Alembic would load as a revision."""
-    inside = os.path.join(os.path.realpath(root), "")
-    real_path = RealPaths()
-    return RevisionGraph(
-        *_collect(
-            (file.as_posix(), partial(_read_revision, root, file.as_posix(), inside, real_path))
-            for file in location.revision_files(root)
-        )
-    )
-
-
-def _collect(
+def read_each(
     files: Iterable[tuple[str, Callable[[], Revision]]],
 ) -> tuple[list[Revision], list[GraphProblem]]:
     """Each file read, or the reason it could not be, as a problem."""
@@ -272,23 +256,3 @@ def _collect(
         except RevisionFileError as e:
             problems.append(GraphProblem("unparseable", path, None, e.detail))
     return revisions, problems
-
-
-def _read_revision(root: Path, path: str, inside: str, real_path: RealPaths) -> Revision:
-    """Read a file found by `revision_files`, if it is source kept inside the repository."""
-    file = os.path.join(root, path)
-    if not path.endswith(".py"):
-        raise RevisionFileError(path, None, "compiled Python without its source, unreadable")
-    if not real_path(file).startswith(inside):
-        raise RevisionFileError(path, None, "a link to a file outside the repository")
-    try:
-        with open(file, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise RevisionFileError(path, None, f"cannot be read ({e.strerror})") from e
-    try:
-        # As Python's import does: the coding cookie or UTF-8, universal newlines.
-        source = importlib.util.decode_source(data)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as e:
-        raise RevisionFileError(path, None, "not text in its declared encoding") from e
-    return parse_revision_source(source, path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.card_builder import CardSnapshot, Level
+from bot.core.card import CardSnapshot, Level
 from bot.core.records import AuditEvent, LockRecord
 from bot.core.review import ReviewStatus
 

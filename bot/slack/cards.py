@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.card_builder import SHOWN_FIELDS, CardSnapshot, ChecklistLine, Finding, Level
+from bot.core.card import SHOWN_FIELDS, CardSnapshot, ChecklistLine, Finding, Level
 from bot.core.review import ReviewState, ReviewStatus
 from bot.slack.sql_views import sql_blocks, tool_buttons
 

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.card_builder import CardSnapshot, Level
+from bot.core.card import CardSnapshot, Level
 from bot.slack.cards import SECTION_TEXT_LIMIT, STATUS_EMOJI, cut, escape
 
 

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.card_builder import CardSnapshot
+from bot.core.card import CardSnapshot
 from bot.core.records import LintFinding, SqlReviewRecord
 
 SHOW_SQL = "show_sql"

@@ -1,0 +1,192 @@
+"""Everything a review card shows about one revision, and what the bot finds itself.
+
+The card renderer takes a `CardSnapshot` and nothing else, so what a card says can be
+tested without Slack; the findings are worked out here from plain values (the revision
+file, its entry, the graph, the review), and bot/card_builder.py gathers those values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.core.checklist import BotCheck, ChecklistEntry, classify
+from bot.core.consistency import check
+from bot.core.doc import DocEntry, SchemaDoc
+from bot.core.operations import analyze
+from bot.core.records import BOT_ACTOR, RevisionRecord, SqlReviewRecord
+from bot.core.review import ReviewState
+from bot.core.revision_file import Revision
+from bot.core.revisions import RevisionGraph
+
+REQUIRED_FIELDS = (
+    "Type",
+    "Description",
+    "Tables Affected",
+    "Breaking Changes",
+    "Rollback Plan",
+    "Tested in Dev",
+)
+NON_TRANSACTIONAL_DDL = frozenset({"sqlite", "mysql", "mariadb"})
+SHOWN_FIELDS = ("Type", "Tables Affected", "Breaking Changes", "Tested in Dev")
+
+
+class Level(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the bot found itself, for reviewers to weigh."""
+
+    level: Level
+    text: str
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    entry: ChecklistEntry
+    done: bool
+    by: str | None
+
+
+@dataclass(frozen=True)
+class CardSnapshot:
+    revision: str
+    title: str
+    record: RevisionRecord
+    parsed: Revision | None
+    entry: DocEntry | None
+    doc_path: str
+    main_branch: str
+    author_user: str | None
+    findings: tuple[Finding, ...]
+    checklist: tuple[ChecklistLine, ...]
+    state: ReviewState
+    sql: SqlReviewRecord | None = None
+
+    @property
+    def author(self) -> str:
+        return self.author_user or self.record.author_name or self.record.author_email
+
+    def field(self, name: str) -> str | None:
+        return None if self.entry is None else self.entry.field(name)
+
+    @property
+    def breaking(self) -> bool:
+        value = (self.field("Breaking Changes") or "").strip().casefold()
+        return value.startswith("yes")
+
+    @property
+    def manual_items(self) -> tuple[ChecklistLine, ...]:
+        return tuple(line for line in self.checklist if line.entry.manual)
+
+    @property
+    def bot_items(self) -> tuple[ChecklistLine, ...]:
+        return tuple(line for line in self.checklist if not line.entry.manual)
+
+
+def card_title(parsed: Revision | None, entry: DocEntry | None, revision: str) -> str:
+    if entry is not None and entry.title:
+        return entry.title
+    if parsed is not None and parsed.message:
+        return parsed.message.strip().splitlines()[0]
+    return revision
+
+
+def disagreements(
+    source: str | None, path: str, entry: DocEntry | None, parsed: Revision | None
+) -> tuple[Finding, ...]:
+    """Where the code and its entry disagree, read from the file's syntax tree."""
+    if source is None or parsed is None:
+        return ()
+    analysis = analyze(source, path)
+    return tuple(Finding(Level(d.level), d.text) for d in check(entry, analysis, parsed.is_merge))
+
+
+def findings(
+    record: RevisionRecord,
+    parsed: Revision | None,
+    doc: SchemaDoc | None,
+    entry: DocEntry | None,
+    branch: str,
+    state: ReviewState,
+    graph: RevisionGraph,
+    doc_path: str,
+    main_branch: str,
+    database_backend: str | None,
+) -> tuple[Finding, ...]:
+    """What the bot found about the revision itself, for reviewers to weigh."""
+    found: list[Finding] = []
+    if record.removed_at is not None:
+        found.append(Finding(Level.ERROR, "The revision file was removed from the branch."))
+    elif parsed is None:
+        found.append(Finding(Level.ERROR, f"`{record.path}` cannot be read on `{branch}`."))
+    if doc is None:
+        found.append(Finding(Level.ERROR, f"`{doc_path}` is missing on `{branch}`."))
+    elif entry is None:
+        found.append(
+            Finding(Level.ERROR, f"No entry for this revision in `{doc_path}` on `{branch}`.")
+        )
+    else:
+        missing = entry.missing_fields(REQUIRED_FIELDS, doc.template)
+        if missing:
+            found.append(Finding(Level.WARNING, "Entry is missing: " + ", ".join(missing) + "."))
+        if len(doc.duplicate_entries(record.revision, record.path)) > 1:
+            found.append(Finding(Level.WARNING, f"More than one entry in `{doc_path}` claims it."))
+    if len(graph.heads) > 1:
+        heads = ", ".join(f"`{head}`" for head in graph.heads)
+        found.append(
+            Finding(
+                Level.WARNING,
+                f"`{main_branch}` has {len(graph.heads)} heads ({heads}): "
+                f'join them with `alembic merge -m "merge heads" {" ".join(graph.heads)}`.',
+            )
+        )
+    for problem in graph.problems:
+        if problem.revision in {record.revision, None} or problem.path == record.path:
+            found.append(Finding(Level.ERROR, problem.detail))
+    if database_backend in NON_TRANSACTIONAL_DDL and record.removed_at is None:
+        found.append(
+            Finding(
+                Level.WARNING,
+                f"Production is {database_backend}, which can't roll back DDL: "
+                "a migration that fails half way leaves it half applied.",
+            )
+        )
+    if state.stale_approvals:
+        names = ", ".join(f"<@{verdict.user_id}>" for verdict in state.stale_approvals)
+        found.append(
+            Finding(
+                Level.WARNING,
+                f"The file changed after approval by {names}: they must approve again.",
+            )
+        )
+    return tuple(found)
+
+
+def checklist_lines(
+    doc: SchemaDoc | None, entry: DocEntry | None, state: ReviewState, notified: bool
+) -> tuple[ChecklistLine, ...]:
+    """The document's checklist with what is done: the bot's own checks and people's ticks.
+
+    `notified`: the card is posted (or being posted), so the team was told.
+    """
+    if doc is None:
+        return ()
+    lines: list[ChecklistLine] = []
+    for item in classify(doc.checklist()):
+        if item.bot_check is BotCheck.DOCUMENTED:
+            lines.append(ChecklistLine(item, entry is not None, BOT_ACTOR))
+        elif item.bot_check is BotCheck.NOTIFIED:
+            lines.append(ChecklistLine(item, notified, BOT_ACTOR))
+        elif item.bot_check is not None:
+            tick = state.ticks.get(item.bot_check.value)
+            lines.append(ChecklistLine(item, bool(tick and tick.ticked), BOT_ACTOR))
+        else:
+            tick = state.ticks.get(item.key)
+            done = bool(tick and tick.ticked)
+            lines.append(ChecklistLine(item, done, tick.by if tick and done else None))
+    return tuple(lines)

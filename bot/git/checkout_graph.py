@@ -1,0 +1,42 @@
+"""The revision graph of a checkout on disk: every file Alembic would load, read with `ast`."""
+
+import importlib.util
+import os
+from functools import partial
+from pathlib import Path
+
+from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
+from bot.core.revisions import RevisionGraph, read_each
+from bot.git.script_location import RealPaths, ScriptLocation
+
+
+def load_graph(root: Path, location: ScriptLocation) -> RevisionGraph:
+    """The graph of every file under `root` that Alembic would load as a revision."""
+    inside = os.path.join(os.path.realpath(root), "")
+    real_path = RealPaths()
+    return RevisionGraph(
+        *read_each(
+            (file.as_posix(), partial(_read_revision, root, file.as_posix(), inside, real_path))
+            for file in location.revision_files(root)
+        )
+    )
+
+
+def _read_revision(root: Path, path: str, inside: str, real_path: RealPaths) -> Revision:
+    """Read a file found by `revision_files`, if it is source kept inside the repository."""
+    file = os.path.join(root, path)
+    if not path.endswith(".py"):
+        raise RevisionFileError(path, None, "compiled Python without its source, unreadable")
+    if not real_path(file).startswith(inside):
+        raise RevisionFileError(path, None, "a link to a file outside the repository")
+    try:
+        with open(file, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RevisionFileError(path, None, f"cannot be read ({e.strerror})") from e
+    try:
+        # As Python's import does: the coding cookie or UTF-8, universal newlines.
+        source = importlib.util.decode_source(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as e:
+        raise RevisionFileError(path, None, "not text in its declared encoding") from e
+    return parse_revision_source(source, path)

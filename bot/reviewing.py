@@ -1,0 +1,88 @@
+"""Review use cases: load a revision's state from the store, let the core decide, store it.
+
+The decisions themselves (who may approve, what a verdict does) are bot/core/review.py's;
+this layer only reads and writes, so every rule can be tested without a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from bot.core import review
+from bot.core.records import RevisionRecord
+from bot.core.review import ReviewError, ReviewPolicy, ReviewState
+from storage.store import Store
+
+
+class Reviews:
+    """Records verdicts and checklist ticks as the review core allows them."""
+
+    def __init__(self, store: Store, policy: ReviewPolicy) -> None:
+        self.store = store
+        self.policy = policy
+
+    def resolve(self, ident: str) -> str:
+        """The revision id that `ident` names: the id itself or a unique prefix of it."""
+        return review.resolve(ident, self.store.revision_ids_with_prefix(ident.strip()))
+
+    def state(self, revision: str) -> ReviewState:
+        store = self.store
+        return review.review_state(
+            self._record(revision),
+            store.current_verdicts(revision),
+            store.checklist_for(revision),
+            store.runs_for(revision),
+            store.audit_for(revision),
+            self.policy,
+        )
+
+    def approve(self, revision: str, user: str, author: str | None) -> ReviewState:
+        """`author` is the Slack id of the revision's author, when Slack knows them."""
+        self._record_verdict(review.approve(self.state(revision), self.policy, user, author))
+        return self.state(revision)
+
+    def request_changes(
+        self, revision: str, user: str, author: str | None, reason: str
+    ) -> ReviewState:
+        state = self.state(revision)
+        self._record_verdict(review.request_changes(state, self.policy, user, author, reason))
+        return self.state(revision)
+
+    def override_lint(
+        self, revision: str, user: str, author: str | None, reason: str
+    ) -> ReviewState:
+        """An approver accepts the lint errors of this version of the file, saying why."""
+        state = self.state(revision)
+        done = review.override_lint(state, self.policy, user, author, reason)
+        self.store.audit(
+            done.user,
+            review.LINT_OVERRIDE,
+            done.revision,
+            reason=done.reason,
+            blob_sha=done.blob_sha,
+        )
+        return self.state(revision)
+
+    def withdraw(self, revision: str, user: str) -> ReviewState:
+        standing = {v.user_id for v in self.store.current_verdicts(revision)}
+        self.store.withdraw_verdict(revision, review.withdraw(self.state(revision), user, standing))
+        return self.state(revision)
+
+    def set_checklist(
+        self, revision: str, user: str, shown: Collection[str], selected: Collection[str]
+    ) -> ReviewState:
+        """Apply a checkboxes element's new selection: `shown` are the keys it offers."""
+        for tick in review.checklist_changes(self.state(revision), user, shown, selected):
+            self.store.set_checklist(revision, tick.item_key, tick.ticked, tick.user)
+        return self.state(revision)
+
+    def _record_verdict(self, verdict: review.NewVerdict) -> None:
+        self.store.record_verdict(
+            verdict.revision, verdict.user, verdict.verdict, verdict.reason, verdict.blob_sha
+        )
+
+    def _record(self, revision: str) -> RevisionRecord:
+        record = self.store.get_revision(revision)
+        if record is None:
+            raise ReviewError(f"No revision `{revision}` is under review.")
+        return record
