@@ -23,9 +23,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from bot.config import Settings
-from bot.slack.app import Watcher
+from bot.running import Watcher
+from bot.slack.client import slack_client
 from bot.standin import BOT_TOKEN
-from bot.wiring import build_services, slack_client
+from bot.wiring import build_services
 
 SIZES = (50, 500, 5000)
 CYCLES = 30

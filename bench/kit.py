@@ -298,8 +298,9 @@ class BotProcess:
 
 def _bot_child() -> None:
     from bot.config import load_settings
-    from bot.slack.app import RunningBot
-    from bot.wiring import build_services, slack_client
+    from bot.running import RunningBot
+    from bot.slack.client import slack_client
+    from bot.wiring import build_services
 
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="bot %(levelname)s %(name)s: %(message)s"

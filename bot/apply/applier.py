@@ -9,8 +9,6 @@ at a time: a lock in the store here, and a PostgreSQL advisory lock in the child
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
 from collections.abc import Callable
 from datetime import date
 from functools import partial
@@ -30,6 +28,7 @@ from bot.core.gates import (
 from bot.core.records import BOT_ACTOR, ApplyRun, RunKind, RunState
 from bot.errors import SchemabotError
 from bot.git.doc_push import DocPusher, worktree
+from bot.migrations.backup import run_backup
 from bot.migrations.runner import MigrationResult, MigrationRunner
 from bot.migrations.versions import DatabaseUnavailable, current_versions
 
@@ -262,23 +261,13 @@ class Applier:
             self.notifier.card_changed(run.revision)
 
     def _backup(self) -> str | None:
-        parts = self.parts
-        env = dict(os.environ, SCHEMABOT_DATABASE_URL=parts.settings.database_url or "")
-        try:
-            done = subprocess.run(
-                parts.settings.backup_command or "",
-                shell=True,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=parts.settings.migration_timeout_seconds,
-            )
-        except subprocess.TimeoutExpired:
-            return "the backup command timed out"
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            return parts.redact(f"exit code {done.returncode}: " + " / ".join(tail))
-        return None
+        settings = self.parts.settings
+        return run_backup(
+            settings.backup_command or "",
+            settings.database_url or "",
+            settings.migration_timeout_seconds,
+            self.parts.redact,
+        )
 
     def _fail(self, run: ApplyRun, error: str, rollback_help: bool = False) -> ApplyRun:
         parts = self.parts

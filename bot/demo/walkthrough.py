@@ -31,8 +31,10 @@ from bot.errors import SchemabotError
 from bot.migrations.runner import MigrationRunner
 from bot.migrations.versions import current_versions
 from bot.redact import Redactor
-from bot.slack.app import EVENTS_PATH, RunningBot
+from bot.running import RunningBot
+from bot.slack.app import EVENTS_PATH
 from bot.slack.cards import APPROVE
+from bot.slack.client import slack_client
 from bot.standin import BOT_TOKEN, FakeSlack
 from bot.standin.signing import (
     block_actions_body,
@@ -42,7 +44,7 @@ from bot.standin.signing import (
     slash_command_body,
 )
 from bot.waiting import wait_for
-from bot.wiring import build_services, slack_client
+from bot.wiring import build_services
 
 T = TypeVar("T")
 CHANNEL = "C0SCHEMA01"

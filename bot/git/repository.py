@@ -14,7 +14,8 @@ from gitdb.exc import BadName
 from bot.core.doc import SchemaDoc
 from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
 from bot.core.revisions import RevisionGraph
-from bot.git.clone import Clone, revision_files_at
+from bot.git.clone import Clone
+from bot.git.revision_blobs import revision_files_at
 from bot.git.script_location import read_script_location
 
 

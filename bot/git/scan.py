@@ -15,12 +15,11 @@ from git import Repo
 
 from bot.config import Settings
 from bot.core.revisions import RevisionGraph
-from bot.git.clone import (
+from bot.git.clone import Clone, WatchError
+from bot.git.revision_blobs import (
     BranchDelta,
-    Clone,
     FileChange,
     RevisionFile,
-    WatchError,
     adding_commit,
     branch_delta,
     merge_base,

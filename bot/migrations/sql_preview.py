@@ -7,11 +7,7 @@ store so cards render without waiting for it.
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,73 +18,13 @@ from bot.core.revision_file import Revision
 from bot.git.clone import Clone
 from bot.git.doc_push import worktree
 from bot.migrations.runner import MigrationRunner
+from bot.migrations.squawk import lint
 from bot.redact import Redactor
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DIALECT_URL = "postgresql://"
-LEVEL_ORDER = {"error": 0, "warning": 1}
-# squawk reports every rule as a warning; these lose data or block production traffic
-# while they run, so the card shows them first, as errors.
-ERROR_RULES = frozenset(
-    {
-        "adding-field-with-default",
-        "adding-foreign-key-constraint",
-        "adding-not-nullable-field",
-        "adding-required-field",
-        "ban-drop-column",
-        "ban-drop-database",
-        "ban-drop-not-null",
-        "ban-drop-table",
-        "ban-truncate-cascade",
-        "changing-column-type",
-        "constraint-missing-not-valid",
-        "disallowed-unique-constraint",
-        "renaming-column",
-        "renaming-table",
-        "require-concurrent-index-creation",
-        "require-concurrent-index-deletion",
-    }
-)
-
-
-def squawk_binary() -> str | None:
-    """squawk from this Python's environment (the squawk-cli package), else from PATH."""
-    beside = Path(sys.executable).parent / "squawk"
-    return str(beside) if beside.is_file() else shutil.which("squawk")
-
-
-def lint(sql: str, exclude: frozenset[str] = frozenset()) -> tuple[LintFinding, ...]:
-    """squawk's findings on `sql`, errors first; empty when squawk is not installed."""
-    binary = squawk_binary()
-    if binary is None:
-        log.warning("squawk is not installed: no lint of the SQL")
-        return ()
-    args = [binary, "--reporter", "json", "--stdin-filepath", "migration.sql"]
-    if exclude:
-        args.append("--exclude=" + ",".join(sorted(exclude)))
-    done = subprocess.run(args, input=sql, capture_output=True, text=True, timeout=60)
-    if done.returncode not in (0, 1) or not done.stdout.strip().startswith("["):
-        log.warning("squawk failed (exit %d): %s", done.returncode, done.stderr.strip()[:200])
-        return ()
-    lines = sql.splitlines()
-    findings = [
-        LintFinding(
-            rule=str(item["rule_name"]),
-            level="error"
-            if item["rule_name"] in ERROR_RULES or str(item["level"]).lower() == "error"
-            else "warning",
-            message=str(item["message"]),
-            help=str(item.get("help") or ""),
-            line=int(item["line"]) + 1,
-            statement="\n".join(
-                lines[int(item["line"]) : int(item.get("line_end", item["line"])) + 1]
-            ),
-        )
-        for item in json.loads(done.stdout)
-    ]
-    return tuple(sorted(findings, key=lambda f: (LEVEL_ORDER.get(f.level, 2), f.line)))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
+from git import Repo
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
@@ -33,7 +34,9 @@ from bot.config import Settings
 from bot.core.doc_update import add_entry
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
 from bot.git.scan import ScanReport
-from bot.slack.app import EVENTS_PATH, Watcher, build_app, finish_listeners, wsgi_app
+from bot.running import Watcher
+from bot.slack.app import EVENTS_PATH, build_app, finish_listeners, wsgi_app
+from bot.slack.client import slack_client
 from bot.slack.dialogs import REASON_BLOCK
 from bot.standin.signing import (
     app_home_opened,
@@ -46,7 +49,7 @@ from bot.standin.signing import (
 )
 from bot.standin.slack_api import FakeSlack
 from bot.standin.workspace import APP_TOKEN, BOT_TOKEN, JSON, Message
-from bot.wiring import Services, build_services, slack_client
+from bot.wiring import Services, build_services
 from tests.support.gitrepos import Developer, make_origin
 from tests.support.socket_mode_server import FakeSocketModeServer
 
@@ -443,3 +446,10 @@ class SlackBot:
             f"{delivery.kind or 'request'} answered after {delivery.seconds:.2f}s;"
             f" Slack gives up after {ACK_DEADLINE_SECONDS}s"
         )
+
+
+def origin_doc(bot: SlackBot) -> str:
+    """SCHEMA_CHANGES.md on the origin's main branch, as the team would pull it."""
+    with Repo(bot.dev.origin) as origin:
+        blob = origin.commit("main").tree / "SCHEMA_CHANGES.md"
+        return str(blob.data_stream.read().decode())

@@ -1,0 +1,159 @@
+"""The bot at work: recovery of runs left in flight, the watcher loop, and Slack's way in."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterable
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+
+from bot.errors import SchemabotError
+from bot.git.scan import ScanReport
+from bot.slack.app import EVENTS_PATH, HTTP_THREADS, build_app, finish_listeners, wsgi_app
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+class Watcher:
+    """Runs a scan every interval in a thread and posts or refreshes the cards it touches."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.stopped = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="watcher", daemon=True)
+        self._last_error: str | None = None
+        # One cycle at a time: two at once would render a revision's SQL in the same
+        # worktree and pull it from under each other.
+        self._cycling = threading.Lock()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self._thread.join(timeout=30)
+
+    def cycle(self) -> ScanReport | None:
+        """One scan and its cards; errors are logged once each, and the loop goes on."""
+        with self._cycling:
+            return self._cycle()
+
+    def _cycle(self) -> ScanReport | None:
+        try:
+            report = self.services.scanner.run()
+        except SchemabotError as exc:
+            self._complain(str(exc))
+            return None
+        if self._last_error is not None:
+            log.info("the repository answers again")
+            self._last_error = None
+        for problem in report.problems:
+            log.warning("%s", problem)
+        publish_all(self.services, report.touched)
+        if self.services.applier is not None:
+            self.services.applier.retry_pending_documents()
+        return report
+
+    def _complain(self, message: str) -> None:
+        message = self.services.redact(message)
+        if message != self._last_error:
+            log.error("scan failed: %s", message)
+            self._last_error = message
+
+    def _loop(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.cycle()
+            except Exception:
+                log.exception("watcher cycle failed")
+            self.stopped.wait(self.services.settings.poll_seconds)
+
+
+def publish_all(services: Services, revisions: Iterable[str]) -> None:
+    """Post or refresh the cards of `revisions`, and post every card still missing.
+
+    A card is missing when Slack refused it (the bot not in the channel yet, an outage):
+    its revision is not new at the next scan, so without this it would never get one.
+    """
+    if services.publisher is None:
+        return
+    store = services.store
+    missing = [
+        r.revision
+        for r in store.list_revisions(pending_only=True)
+        if not store.get_card(r.revision)
+    ]
+    for revision in dict.fromkeys([*revisions, *missing]):
+        try:
+            services.review_sql(revision)
+        except Exception:
+            log.exception("could not render the SQL of %s", revision)
+        services.refresh_card(revision)
+
+
+class RunningBot:
+    """The bot at work: recovery of runs left in flight, the watcher, and Slack's way in."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.app = build_app(services)
+        self.watcher = Watcher(services)
+        self._socket: SocketModeHandler | None = None
+        self._server: BaseWSGIServer | MultiSocketServer | None = None
+
+    def start(self, port: int, host: str = "0.0.0.0") -> int:
+        """Start serving; returns the HTTP port bound (0 in Socket Mode)."""
+        for revision in self.services.store.release_unposted_claims():
+            log.warning("the card of %s was being posted when schemabot stopped", revision)
+        if self.services.applier is not None:
+            self.services.applier.recover()
+        self.watcher.start()
+        settings = self.services.settings
+        if settings.socket_mode:
+            self._socket = SocketModeHandler(
+                self.app, settings.slack_app_token, web_client=self.app.client
+            )
+            self._socket.connect()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack in Socket Mode")
+            return 0
+        server = create_server(
+            wsgi_app(self.app, settings.slack_signing_secret or ""),
+            host=host,
+            port=port,
+            threads=HTTP_THREADS,
+        )
+        self._server = server
+        threading.Thread(target=server.run, name="http", daemon=True).start()
+        bound = int(server.effective_port)  # type: ignore[union-attr]
+        log.info("serving Slack requests at http://%s:%d%s", host, bound, EVENTS_PATH)
+        return bound
+
+    def stop(self) -> None:
+        if self._socket is not None:
+            self._socket.close()  # type: ignore[no-untyped-call]
+        if self._server is not None:
+            self._server.close()
+        finish_listeners(self.app)
+        self.watcher.stop()
+        self.services.workers.shutdown(wait=True)
+        self.services.store.close()
+
+
+def serve(services: Services, port: int, host: str = "0.0.0.0") -> None:
+    """Run until SIGTERM or SIGINT."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("stopping (signal %d)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    bot = RunningBot(services)
+    bot.start(port, host)
+    stop.wait()
+    bot.stop()
