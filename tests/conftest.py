@@ -92,7 +92,7 @@ def pg_url(pg_template: None) -> Iterator[str]:
 
 @pytest.fixture
 def slackbot_factory(tmp_path: Path) -> Iterator[Callable[..., SlackBot]]:
-    """Starts SlackBots (see tests/slackbot.py) with the given options; stops them after.
+    """Starts SlackBots (see tests/support/slackbot.py) with the given options; stops them after.
 
     A test fails if the bot logged an error it did not expect (clear them with
     `bot.forget_errors()` where an error is the point).

@@ -38,3 +38,27 @@ def test_every_cli_command_and_option_is_in_the_readme(command: str) -> None:
 @pytest.mark.parametrize("subcommand", sorted(set(re.findall(r"`/schema (\w+)", HELP))))
 def test_every_slash_subcommand_is_in_the_readme(subcommand: str) -> None:
     assert f"`/schema {subcommand}" in README
+
+
+def layout_section() -> str:
+    return README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "room",
+    sorted(
+        f"`{path.relative_to(REPO_ROOT).as_posix()}/`"
+        for top in ("bot", "tests")
+        for path in (REPO_ROOT / top).iterdir()
+        if path.is_dir() and (path / "__init__.py").is_file()
+    ),
+)
+def test_the_layout_section_names_every_room(room: str) -> None:
+    assert room in layout_section()
+
+
+@pytest.mark.parametrize(
+    "module", sorted(p.name for p in (REPO_ROOT / "bot").glob("*.py") if p.name != "__init__.py")
+)
+def test_the_layout_section_names_every_top_level_module(module: str) -> None:
+    assert f"`{module}`" in layout_section()

@@ -8,7 +8,8 @@ from bot.core.records import SqlReviewRecord
 from bot.core.revision_file import parse_revision_source
 from bot.demo.project import DEMO_PENDING, SEED_HISTORY, MigrationSpec
 from bot.git.clone import Clone
-from bot.migrations.sql_preview import SqlReviewer, lint
+from bot.migrations.sql_preview import SqlReviewer
+from bot.migrations.squawk import lint
 from bot.redact import Redactor
 from storage.store import Store
 from tests.support.gitrepos import make_origin

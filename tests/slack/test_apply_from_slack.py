@@ -6,13 +6,20 @@ from collections.abc import Callable
 
 from alembic import command
 from alembic.config import Config
-from git import Repo
 
 from bot.demo.project import DEMO_PENDING
 from bot.slack.dialogs import ROLLBACK_CONFIRM
 from bot.standin.signing import button_click
 from tests.support.applyteam import BASELINE, columns, production_versions
-from tests.support.slackbot import CHANNEL, OUTSIDER, REVIEWER, SECOND_REVIEWER, SlackBot, card_text
+from tests.support.slackbot import (
+    CHANNEL,
+    OUTSIDER,
+    REVIEWER,
+    SECOND_REVIEWER,
+    SlackBot,
+    card_text,
+    origin_doc,
+)
 
 APPLIER = SECOND_REVIEWER
 REVISION = DEMO_PENDING.revision
@@ -38,12 +45,6 @@ def approved(bot: SlackBot) -> None:
     ]
     bot.tick(keys, REVIEWER)
     bot.wait_for(lambda: "Approved 1/1" in bot.card(REVISION).text)
-
-
-def origin_doc(bot: SlackBot) -> str:
-    with Repo(bot.dev.origin) as origin:
-        blob = origin.commit("main").tree / "SCHEMA_CHANGES.md"
-        return str(blob.data_stream.read().decode())
 
 
 def test_apply_through_slack_migrates_and_pushes_the_status(

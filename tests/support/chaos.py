@@ -1,4 +1,4 @@
-"""Faults injected from outside the bot, for tests/test_chaos.py.
+"""Faults injected from outside the bot, for the tests in tests/chaos/.
 
 A bot process killed mid-apply, PostgreSQL tables held locked by someone else, the state
 file read behind the bot's back, requests sent raw over HTTP. Nothing of the bot is patched.
@@ -40,7 +40,7 @@ def start_crash_apply(
     settings: Settings, revision: str, user: str, folder: Path
 ) -> subprocess.Popen[str]:
     """Another bot process, on the same state file and clone, applying `revision` for
-    `user` and reporting to Slack when `settings` name it (see tests/crash_apply.py)."""
+    `user` and reporting to Slack when `settings` name it (see tests/support/crash_apply.py)."""
     config = folder / "crash-settings.json"
     config.write_text(
         json.dumps(

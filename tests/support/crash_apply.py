@@ -14,7 +14,8 @@ from pathlib import Path
 
 from bot.apply.applier import Applier
 from bot.config import Settings
-from bot.wiring import build_services, slack_client
+from bot.slack.client import slack_client
+from bot.wiring import build_services
 
 
 class PrintingNotifier:
