@@ -53,7 +53,7 @@ def shared_folder(name: str) -> Path:
         return folder
     if os.environ.get("CORPUS_REQUIRED") == "1":
         pytest.fail(f"../shared/{name} is missing beside the clone (expected at {folder})")
-    pytest.skip(f"needs ../shared/{name} beside the clone (public real histories); CI runs it")
+    pytest.skip(f"needs ../shared/{name} beside the clone (the public corpus); CI requires it")
 
 
 @pytest.fixture(scope="session")
