@@ -14,7 +14,12 @@ from bot.errors import SchemabotError
 
 _FIELDS = ("revision", "down_revision", "branch_labels", "depends_on", "__doc__")
 _LEGACY_FILE = re.compile(r"([a-f0-9]+)\.py$")
-_ILLEGAL_CHARS = set("@-+:")
+# Ids are hex from `alembic revision` or words people type (`merge_enum_fix`): nothing
+# Alembic reads as an operator (@ + - :), no path, space, markup or control character.
+_ID_CHARS = re.compile(r"[A-Za-z0-9_.]+")
+# Words Alembic reads as commands, not ids: `upgrade heads` would apply every head.
+_RESERVED_IDS = frozenset({"head", "heads", "base"})
+MAX_ID_LENGTH = 64
 _CREATE_DATE = re.compile(r"^Create Date:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 
 
@@ -179,10 +184,31 @@ def _revision_id(binding: _Binding | None, path: str) -> str:
         raise RevisionFileError(path, line, "`revision` is set by code, which schemabot never runs")
     if not isinstance(value, str):
         raise RevisionFileError(path, line, "`revision` must be a string")
-    illegal = ", ".join(sorted(_ILLEGAL_CHARS.intersection(value)))
-    if illegal:
-        raise RevisionFileError(path, line, f"revision id `{value}` has {illegal}, not allowed")
+    reason = id_problem(value)
+    if reason is not None:
+        raise RevisionFileError(path, line, reason)
     return value
+
+
+def id_problem(value: str) -> str | None:
+    """Why `value` cannot be a revision id schemabot will ever apply, or None.
+
+    Ids reach Alembic's command line (`upgrade <id>`) and Slack: Alembic reads `heads` and
+    `base` as commands and `@`, `+`, `:` as operators, and an id of any length or with
+    path characters has no business in a message or a block id.
+    """
+    if not value:
+        return "the revision id is empty"
+    if len(value) > MAX_ID_LENGTH:
+        return f"the revision id is {len(value)} characters long; at most {MAX_ID_LENGTH}"
+    if value.lower() in _RESERVED_IDS:
+        return f"the revision id is `{value}`, a word Alembic reads as a command"
+    if not _ID_CHARS.fullmatch(value) or ".." in value:
+        return (
+            f"the revision id {value!r} has characters other than letters, digits, `_` and "
+            "single dots, which schemabot does not accept"
+        )
+    return None
 
 
 def _strings(
