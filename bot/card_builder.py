@@ -6,6 +6,8 @@ The findings themselves are the core's (bot/core/card.py); this only fetches the
 from __future__ import annotations
 
 from bot.core.card import CardSnapshot, card_title, checklist_lines, disagreements, findings
+from bot.core.checklist import SEED_REQUIRED_ITEMS
+from bot.git.authorship import Authorship
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH
 from bot.reviewing import Reviews
@@ -20,15 +22,20 @@ class SnapshotBuilder:
         store: Store,
         reviews: Reviews,
         repository: RepositoryView,
+        authorship: Authorship,
         main_branch: str,
         database_backend: str | None = None,
+        required_items: frozenset[str] = SEED_REQUIRED_ITEMS,
     ) -> None:
-        """`database_backend`: production's SQLAlchemy backend name, when one is configured."""
+        """`database_backend`: production's SQLAlchemy backend name, when one is configured;
+        `required_items`: the checklist keys an apply requires."""
         self.store = store
         self.reviews = reviews
         self.repository = repository
+        self.authorship = authorship
         self.configured_main = main_branch
         self.database_backend = database_backend
+        self.required_items = required_items
 
     @property
     def main_branch(self) -> str:
@@ -56,6 +63,7 @@ class SnapshotBuilder:
             doc_path,
             main,
             self.database_backend,
+            self.required_items,
         )
         found += disagreements(
             self.repository.read(branch, record.path), record.path, entry, parsed
@@ -70,6 +78,7 @@ class SnapshotBuilder:
             doc_path=doc_path,
             main_branch=main,
             author_user=author_user,
+            touchers=self.authorship.touchers(record.path),
             findings=found,
             checklist=checklist_lines(doc, entry, state, notified),
             state=state,

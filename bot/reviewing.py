@@ -36,24 +36,24 @@ class Reviews:
             self.policy,
         )
 
-    def approve(self, revision: str, user: str, author: str | None) -> ReviewState:
-        """`author` is the Slack id of the revision's author, when Slack knows them."""
-        self._record_verdict(review.approve(self.state(revision), self.policy, user, author))
+    def approve(self, revision: str, user: str, authors: Collection[str]) -> ReviewState:
+        """`authors`: the Slack ids of everyone who wrote or committed the file."""
+        self._record_verdict(review.approve(self.state(revision), self.policy, user, authors))
         return self.state(revision)
 
     def request_changes(
-        self, revision: str, user: str, author: str | None, reason: str
+        self, revision: str, user: str, authors: Collection[str], reason: str
     ) -> ReviewState:
         state = self.state(revision)
-        self._record_verdict(review.request_changes(state, self.policy, user, author, reason))
+        self._record_verdict(review.request_changes(state, self.policy, user, authors, reason))
         return self.state(revision)
 
     def override_lint(
-        self, revision: str, user: str, author: str | None, reason: str
+        self, revision: str, user: str, authors: Collection[str], reason: str
     ) -> ReviewState:
         """An approver accepts the lint errors of this version of the file, saying why."""
         state = self.state(revision)
-        done = review.override_lint(state, self.policy, user, author, reason)
+        done = review.override_lint(state, self.policy, user, authors, reason)
         self.store.audit(
             done.user,
             review.LINT_OVERRIDE,
@@ -69,10 +69,17 @@ class Reviews:
         return self.state(revision)
 
     def set_checklist(
-        self, revision: str, user: str, shown: Collection[str], selected: Collection[str]
+        self,
+        revision: str,
+        user: str,
+        authors: Collection[str],
+        shown: Collection[str],
+        selected: Collection[str],
     ) -> ReviewState:
         """Apply a checkboxes element's new selection: `shown` are the keys it offers."""
-        for tick in review.checklist_changes(self.state(revision), user, shown, selected):
+        state = self.state(revision)
+        changes = review.checklist_changes(state, self.policy, user, authors, shown, selected)
+        for tick in changes:
             self.store.set_checklist(revision, tick.item_key, tick.ticked, tick.user)
         return self.state(revision)
 

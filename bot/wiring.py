@@ -16,12 +16,14 @@ from bot.apply.facts import ApplyParts
 from bot.card_builder import SnapshotBuilder
 from bot.config import Settings
 from bot.core.card import CardSnapshot
+from bot.core.checklist import required_items
 from bot.core.doc import DEFAULT_TEMPLATE
 from bot.core.draft import draft_entry
 from bot.core.operations import analyze
 from bot.core.review import ReviewPolicy
 from bot.core.revision_file import parse_revision_source
 from bot.errors import SchemabotError
+from bot.git.authorship import Authorship
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
 from bot.git.scan import Scanner
@@ -46,6 +48,7 @@ class Services:
     clock: Callable[[], datetime]
     clone: Clone
     sql: SqlReviewer
+    authorship: Authorship
     publisher: CardPublisher | None = None
     applier: Applier | None = None
     workers: ThreadPoolExecutor = field(
@@ -102,12 +105,16 @@ class Services:
         documented = doc is not None and doc.entry_for(revision.revision, path) is not None
         return text, documented
 
-    def author_of(self, revision: str) -> str | None:
-        """The Slack id of the revision's author, when Slack is there and knows them."""
+    def authors_of(self, revision: str) -> frozenset[str]:
+        """The Slack ids of everyone git names as an author or committer of the revision's
+        file, on any branch: none of them may approve it. Identities Slack does not know
+        cannot be excluded (git identities are claims: see the README's security section)."""
         record = self.store.get_revision(revision)
         if record is None or self.publisher is None:
-            return None
-        return self.publisher.author_user(record)
+            return frozenset()
+        emails = {record.author_email, *(i.email for i in self.authorship.touchers(record.path))}
+        found = (self.publisher.user_for_email(email) for email in sorted(emails))
+        return frozenset(user for user in found if user)
 
     def refresh_card(self, revision: str) -> None:
         """Re-render the revision's card; a failure is logged, the change it shows stands."""
@@ -155,7 +162,16 @@ def build_services(
         ReviewPolicy(settings.approvers, settings.appliers, settings.required_approvals),
     )
     backend = make_url(settings.database_url).get_backend_name() if settings.database_url else None
-    builder = SnapshotBuilder(store, reviews, repository, settings.branch or "main", backend)
+    authorship = Authorship(clone)
+    builder = SnapshotBuilder(
+        store,
+        reviews,
+        repository,
+        authorship,
+        settings.branch or "main",
+        backend,
+        required_items(settings.required_checklist),
+    )
     services = Services(
         settings=settings,
         store=store,
@@ -166,6 +182,7 @@ def build_services(
         redact=redact,
         clock=clock,
         clone=clone,
+        authorship=authorship,
         sql=SqlReviewer(
             clone,
             store,

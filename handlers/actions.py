@@ -23,14 +23,14 @@ def register(app: App, services: Services) -> None:
     def approve_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         revision, user, channel = _who_what(body)
-        author = services.author_of(revision)
+        authors = services.authors_of(revision)
         _act(
             services,
             client,
             channel,
             user,
             revision,
-            lambda: services.reviews.approve(revision, user, author),
+            lambda: services.reviews.approve(revision, user, authors),
         )
 
     def request_changes_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -70,7 +70,9 @@ def register(app: App, services: Services) -> None:
             channel,
             user,
             revision,
-            lambda: services.reviews.set_checklist(revision, user, shown, selected),
+            lambda: services.reviews.set_checklist(
+                revision, user, services.authors_of(revision), shown, selected
+            ),
         )
 
     def show_sql_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

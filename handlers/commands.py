@@ -63,7 +63,7 @@ def answer(services: Services, sub: str, args: list[str], user: str, respond: Re
             return "Usage: `/schema override-lint <rev> <why the lint errors are safe>`"
         revision = services.reviews.resolve(args[0])
         services.reviews.override_lint(
-            revision, user, services.author_of(revision), " ".join(args[1:])
+            revision, user, services.authors_of(revision), " ".join(args[1:])
         )
         services.refresh_card(revision)
         return f"Recorded: the lint errors of `{revision}` are accepted by <@{user}>."

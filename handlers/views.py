@@ -25,9 +25,9 @@ def register(app: App, services: Services) -> None:
         ack()
         revision = str(view["private_metadata"])
         user = str(body["user"]["id"])
-        author = services.author_of(revision)
+        authors = services.authors_of(revision)
         try:
-            services.reviews.request_changes(revision, user, author, reason)
+            services.reviews.request_changes(revision, user, authors, reason)
         except SchemabotError as exc:
             tell(client, services.settings.channel, user, str(exc))
             return

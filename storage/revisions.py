@@ -132,18 +132,21 @@ class RevisionQueries(StoreBase):
         return [row["revision"] for row in rows]
 
     def mark_revision_changed(
-        self, revision: str, new_blob_sha: str, commit: str
+        self, revision: str, new_blob_sha: str, commit: str, path: str | None = None
     ) -> RevisionRecord:
-        """Record new file content; a no-op when the content is what we already have."""
+        """Record new file content (and a new path: a rename, or another file now holding
+        the id); a no-op when both are what we already have."""
         with self._db.atomic():
             before = self._stored(revision)
-            if before.blob_sha == new_blob_sha:
+            path = path or before.path
+            if (before.blob_sha, before.path) == (new_blob_sha, path):
                 return before
             self._execute(
-                "UPDATE revisions SET blob_sha = ?, changed_at = ?, changed_commit = ? "
+                "UPDATE revisions SET blob_sha = ?, path = ?, changed_at = ?, changed_commit = ? "
                 "WHERE revision = ?",
-                [new_blob_sha, self._now(), commit, revision],
+                [new_blob_sha, path, self._now(), commit, revision],
             )
+            moved = {"old_path": before.path, "path": path} if path != before.path else {}
             self.audit(
                 BOT_ACTOR,
                 "revision_changed",
@@ -151,6 +154,7 @@ class RevisionQueries(StoreBase):
                 commit=commit,
                 old_blob_sha=before.blob_sha,
                 blob_sha=new_blob_sha,
+                **moved,
             )
             return self._stored(revision)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
-from bot.core.checklist import manual_keys
+from bot.core.checklist import required_items
 from bot.core.gates import ApplyFacts, RollbackFacts
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
@@ -42,9 +42,7 @@ def apply_facts(parts: ApplyParts, revision: str, user: str) -> ApplyFacts:
     doc = parts.repository.doc(main)
     entry = doc.entry_for(revision, state.record.path) if doc is not None else None
     items = {item.key: item.text for item in (doc.checklist() if doc else ())}
-    wanted = parts.settings.required_checklist
-    if wanted is None:
-        wanted = manual_keys(doc.checklist()) if doc else frozenset()
+    wanted = required_items(parts.settings.required_checklist)
     required = {key: text for key, text in items.items() if key in wanted}
     required |= {key: f"`{key}` (not in the checklist)" for key in sorted(wanted - set(items))}
     production, database_error = production_state(parts)

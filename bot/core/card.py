@@ -10,11 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core.checklist import BotCheck, ChecklistEntry, classify
+from bot.core.checklist import (
+    SEED_REQUIRED_ITEMS,
+    BotCheck,
+    ChecklistEntry,
+    classify,
+    missing_required,
+)
 from bot.core.consistency import check
 from bot.core.doc import DocEntry, SchemaDoc
 from bot.core.operations import analyze
-from bot.core.records import BOT_ACTOR, RevisionRecord, SqlReviewRecord
+from bot.core.records import BOT_ACTOR, GitIdentity, RevisionRecord, SqlReviewRecord
 from bot.core.review import ReviewState
 from bot.core.revision_file import Revision
 from bot.core.revisions import RevisionGraph
@@ -66,6 +72,14 @@ class CardSnapshot:
     checklist: tuple[ChecklistLine, ...]
     state: ReviewState
     sql: SqlReviewRecord | None = None
+    touchers: tuple[GitIdentity, ...] = ()
+    """Every author and committer git names for the file, on any branch."""
+
+    @property
+    def co_authors(self) -> tuple[str, ...]:
+        """The names of the others who wrote or committed the file besides its author."""
+        names = (i.name or i.email for i in self.touchers if i.email != self.record.author_email)
+        return tuple(dict.fromkeys(names))
 
     @property
     def author(self) -> str:
@@ -117,9 +131,20 @@ def findings(
     doc_path: str,
     main_branch: str,
     database_backend: str | None,
+    required_items: frozenset[str] = SEED_REQUIRED_ITEMS,
 ) -> tuple[Finding, ...]:
     """What the bot found about the revision itself, for reviewers to weigh."""
     found: list[Finding] = []
+    gone = missing_required(doc.checklist(), required_items) if doc is not None else ()
+    if gone:
+        found.append(
+            Finding(
+                Level.ERROR,
+                f"The checklist in `{doc_path}` no longer has the required item(s) "
+                + ", ".join(f"`{key}`" for key in gone)
+                + ": no apply until it has them again (SCHEMABOT_REQUIRED_CHECKLIST).",
+            )
+        )
     if record.removed_at is not None:
         found.append(Finding(Level.ERROR, "The revision file was removed from the branch."))
     elif parsed is None:

@@ -63,5 +63,29 @@ def classify(items: tuple[ChecklistItem, ...]) -> tuple[ChecklistEntry, ...]:
 
 
 def manual_keys(items: tuple[ChecklistItem, ...]) -> frozenset[str]:
-    """The items a person must tick: by default, every one of them gates an apply."""
+    """The items of a checklist that a person ticks (the rest the bot checks itself)."""
     return frozenset(entry.key for entry in classify(items) if entry.manual)
+
+
+SEED_REQUIRED_ITEMS = frozenset(
+    {
+        "migration-created-and-tested-in-dev-environment",
+        "code-review-completed",
+        "breaking-changes-identified-and-documented",
+        "rollback-plan-documented",
+        "migration-tested-on-production-like-data-if-possible",
+    }
+)
+"""What an apply requires by default: the items a person ticks in the team's own checklist
+as schemabot shipped with it. It is fixed here, not read from the document on the main
+branch, so a push that edits the checklist cannot change what an apply requires."""
+
+
+def required_items(configured: frozenset[str] | None) -> frozenset[str]:
+    """The checklist keys an apply requires: the configured ones, else the seed's."""
+    return SEED_REQUIRED_ITEMS if configured is None else configured
+
+
+def missing_required(items: tuple[ChecklistItem, ...], required: frozenset[str]) -> tuple[str, ...]:
+    """Required keys the document's checklist no longer has, sorted."""
+    return tuple(sorted(required - {item.key for item in items}))

@@ -118,6 +118,7 @@ def check_apply(facts: ApplyFacts) -> GateReport:
             facts.revision in facts.graph.revisions,
             f"`{facts.revision}` is not in the revision graph of `{facts.main_branch}`",
         ),
+        _one_file(facts),
     ]
     gates += _production(facts)
     if facts.lint_gate:
@@ -133,6 +134,21 @@ def check_apply(facts: ApplyFacts) -> GateReport:
         )
     )
     return GateReport(facts.revision, tuple(gates))
+
+
+def _one_file(facts: ApplyFacts) -> Gate:
+    paths = [
+        problem.path
+        for problem in facts.graph.problems
+        if problem.kind == "duplicate_id" and problem.revision == facts.revision
+    ]
+    return Gate(
+        "one file",
+        not paths,
+        f"another file on `{facts.main_branch}` declares the same id ("
+        + ", ".join(f"`{path}`" for path in paths)
+        + "): remove one of them",
+    )
 
 
 def _approvals(state: ReviewState) -> Gate:

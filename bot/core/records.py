@@ -31,6 +31,14 @@ BOT_ACTOR = "schemabot"
 
 
 @dataclass(frozen=True)
+class GitIdentity:
+    """A name and email as git records them: a claim anyone can write, not a proof."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
 class RevisionRecord:
     """An Alembic revision the bot has seen on some branch.
 

@@ -188,12 +188,17 @@ class Tick:
     user: str
 
 
-def approve(state: ReviewState, policy: ReviewPolicy, user: str, author: str | None) -> NewVerdict:
-    """`author` is the Slack id of the revision's author, when Slack knows them."""
+def approve(
+    state: ReviewState, policy: ReviewPolicy, user: str, authors: Collection[str]
+) -> NewVerdict:
+    """`authors`: the Slack ids of everyone git names as having written or committed the file."""
     record = _open_for_review(state)
     revision = record.revision
-    if user == author:
-        raise ReviewError(f"You wrote `{revision}`, so your approval can't count: ask a teammate.")
+    if user in authors:
+        raise ReviewError(
+            f"You wrote or committed part of `{revision}`, so your approval can't count: "
+            "ask a teammate."
+        )
     if not policy.may_approve(user):
         raise ReviewError(
             f"Only the configured approvers can approve `{revision}` (SCHEMABOT_APPROVERS)."
@@ -202,13 +207,13 @@ def approve(state: ReviewState, policy: ReviewPolicy, user: str, author: str | N
 
 
 def request_changes(
-    state: ReviewState, policy: ReviewPolicy, user: str, author: str | None, reason: str
+    state: ReviewState, policy: ReviewPolicy, user: str, authors: Collection[str], reason: str
 ) -> NewVerdict:
     record = _open_for_review(state)
     reason = reason.strip()
     if not reason:
         raise ReviewError("Say what should change: the reason is shown on the card.")
-    if user != author and not policy.may_approve(user):
+    if user not in authors and not policy.may_approve(user):
         raise ReviewError(
             f"Only the configured approvers can request changes on `{record.revision}`."
         )
@@ -216,13 +221,13 @@ def request_changes(
 
 
 def override_lint(
-    state: ReviewState, policy: ReviewPolicy, user: str, author: str | None, reason: str
+    state: ReviewState, policy: ReviewPolicy, user: str, authors: Collection[str], reason: str
 ) -> LintOverride:
     record = _open_for_review(state)
     reason = reason.strip()
     if not reason:
         raise ReviewError("Say why the lint errors are acceptable: it goes in the audit log.")
-    if user == author or not policy.may_approve(user):
+    if user in authors or not policy.may_approve(user):
         raise ReviewError(
             f"Only an approver other than the author can override the lint of `{record.revision}`."
         )
@@ -238,10 +243,24 @@ def withdraw(state: ReviewState, user: str, standing: Collection[str]) -> str:
 
 
 def checklist_changes(
-    state: ReviewState, user: str, shown: Collection[str], selected: Collection[str]
+    state: ReviewState,
+    policy: ReviewPolicy,
+    user: str,
+    authors: Collection[str],
+    shown: Collection[str],
+    selected: Collection[str],
 ) -> tuple[Tick, ...]:
-    """A checkboxes element's new selection as ticks: `shown` are the keys it offers."""
-    _open_for_review(state)
+    """A checkboxes element's new selection as ticks: `shown` are the keys it offers.
+
+    The checklist gates the apply, so it counts only from those who may approve (other than
+    the authors) and from the appliers.
+    """
+    record = _open_for_review(state)
+    if user not in policy.appliers and (user in authors or not policy.may_approve(user)):
+        raise ReviewError(
+            f"Only reviewers who may approve `{record.revision}` (not its authors) and the "
+            "appliers can tick its checklist."
+        )
     return tuple(
         Tick(key, key in selected, user) for key in shown if state.ticked(key) != (key in selected)
     )

@@ -39,6 +39,9 @@ class Clone:
         with self.lock:
             self._ensure_cloned()
             with Repo(self.path) as repo:
+                # File names come from the repository: never let git read one as a pathspec
+                # with magic (`:(glob)`, `:(exclude)`) when it is passed after `--`.
+                repo.git.update_environment(GIT_LITERAL_PATHSPECS="1")
                 yield repo
 
     def _ensure_cloned(self) -> None:

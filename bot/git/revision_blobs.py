@@ -107,19 +107,22 @@ def merge_base(repo: Repo, one: str, other: str) -> str | None:
 
 
 def adding_commit(repo: Repo, file: RevisionFile, since: str | None) -> RevisionFile:
-    """`file` with the commit (and its author) that last added or changed it."""
+    """`file` with the commit that last changed it and the author of the one that added it."""
     return _with_adding_commit(repo, file, since, file.commit)
 
 
 def _with_adding_commit(repo: Repo, file: RevisionFile, base: str | None, tip: str) -> RevisionFile:
     commit_range = f"{base}..{tip}" if base else tip
-    out = repo.git.log(
-        "--diff-filter=AM", "--format=%H%x00%an%x00%ae", "-1", commit_range, "--", file.path
-    )
-    if not out:
+    last = str(repo.git.log("--format=%H", "-1", commit_range, "--", file.path)).strip()
+    if not last:
         return file
-    sha, name, email = str(out).splitlines()[0].split("\x00")
-    return RevisionFile(file.revision, file.branch, sha, file.path, file.blob_sha, name, email)
+    # The author is whoever added the file, following renames (a renumbered file keeps its
+    # author), not whoever touched it last: a formatter bot or a rebase is not the author.
+    added = str(
+        repo.git.log("--follow", "--diff-filter=A", "--format=%an%x00%ae", tip, "--", file.path)
+    ).splitlines()
+    name, email = added[-1].split("\x00") if added else ("", "")
+    return RevisionFile(file.revision, file.branch, last, file.path, file.blob_sha, name, email)
 
 
 def _has_commit(repo: Repo, sha: str) -> bool:

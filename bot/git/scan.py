@@ -176,6 +176,8 @@ class Scanner:
             base = None if branch == main else merge_base(repo, tips[main], tips[branch])
             delta = branch_delta(repo, branch, known_tips.get(branch), tips[branch], base, location)
             self._apply_delta(delta, branch == main, new, changed, removed)
+            if branch == main:
+                self._follow_main(repo, main, tips[main], location, changed)
             problems.extend(delta.problems)
             self.store.set_branch_tip(branch, tips[branch])
         for branch in sorted(set(known_tips) - set(tips)):
@@ -210,13 +212,39 @@ class Scanner:
         if record.removed_at is not None:
             self.store.mark_revision_restored(revision, file.blob_sha, file.commit)
             changed.append(_detected(file))
-        elif record.blob_sha != file.blob_sha and (is_main or record.branch == file.branch):
-            self.store.mark_revision_changed(revision, file.blob_sha, file.commit)
+        elif (
+            not is_main
+            and not record.on_main
+            and record.branch == file.branch
+            and (record.blob_sha, record.path) != (file.blob_sha, file.path)
+        ):
+            # On main, _follow_main decides which file holds the id.
+            self.store.mark_revision_changed(revision, file.blob_sha, file.commit, file.path)
             changed.append(_detected(file))
         if is_main and not record.on_main:
             self.store.set_on_main(revision, True)
             if not any(item.revision == revision for item in changed):
                 changed.append(_detected(file))
+
+    def _follow_main(
+        self, repo: Repo, main: str, tip: str, location: ScriptLocation, changed: list[Detected]
+    ) -> None:
+        """Point each revision on main at the file Alembic loads for its id there.
+
+        A renamed file, or a second file declaring the same id (Alembic loads the later
+        one), moves the record: its card, its approvals (stale once the bytes differ) and
+        its apply follow the file that would really run.
+        """
+        files, _ = revision_files_at(repo, tip, main, location)
+        loaded = {file.revision.revision: file for file in files}
+        for revision, file in loaded.items():
+            record = self.store.get_revision(revision)
+            if record is None or not record.on_main:
+                continue
+            if (record.path, record.blob_sha) != (file.path, file.blob_sha):
+                self.store.mark_revision_changed(revision, file.blob_sha, tip, file.path)
+                if not any(item.revision == revision for item in changed):
+                    changed.append(_detected(file))
 
     def _gone(self, file: RevisionFile, is_main: bool, removed: list[Detected]) -> None:
         record = self.store.get_revision(file.revision.revision)

@@ -134,6 +134,8 @@ def _status_text(snap: CardSnapshot) -> str:
         else f"on branch `{escape(snap.record.branch)}`, not on `{snap.main_branch}` yet"
     )
     line = f"{STATUS_EMOJI[state.status]} *{state.status_line}*  ·  by {author}  ·  {where}"
+    if snap.co_authors:
+        line += "\nAlso written or committed by " + escape(", ".join(snap.co_authors))
     return cut(line, SECTION_TEXT_LIMIT)
 
 

@@ -36,7 +36,10 @@ class CardPublisher:
 
     def author_user(self, record: RevisionRecord) -> str | None:
         """The Slack id of the revision's git author, looked up by email (cached)."""
-        email = record.author_email
+        return self.user_for_email(record.author_email)
+
+    def user_for_email(self, email: str) -> str | None:
+        """The Slack id of the workspace member with this email, if any (cached)."""
         if not email:
             return None
         with self._guard:

@@ -32,10 +32,10 @@ def test_lint_errors_block_until_an_approver_overrides_them_with_a_reason(team: 
     with pytest.raises(GateFailed, match="`require-concurrent-index-creation`"):
         applier.request(DEMO_PENDING.revision, APPLIER)
     with pytest.raises(ReviewError, match="approver other than the author"):
-        services.reviews.override_lint(DEMO_PENDING.revision, "U0DANA0001", "U0DANA0001", "fine")
+        services.reviews.override_lint(DEMO_PENDING.revision, "U0DANA0001", {"U0DANA0001"}, "fine")
 
     state = services.reviews.override_lint(
-        DEMO_PENDING.revision, REVIEWER, None, "posts is small; the index builds in ms"
+        DEMO_PENDING.revision, REVIEWER, (), "posts is small; the index builds in ms"
     )
     run = applier.execute(applier.request(DEMO_PENDING.revision, APPLIER))
 

@@ -61,19 +61,19 @@ def test_a_change_request_outweighs_approvals() -> None:
 
 
 def test_an_approval_is_a_verdict_to_record_on_the_current_file() -> None:
-    decided = review.approve(state_of(), POLICY, "U2", author="U1")
+    decided = review.approve(state_of(), POLICY, "U2", authors={"U1"})
     assert decided == review.NewVerdict(REV, "U2", "approve", None, "blob-2")
 
 
 def test_the_author_cannot_approve() -> None:
-    with pytest.raises(ReviewError, match="You wrote"):
-        review.approve(state_of(), POLICY, "U1", author="U1")
+    with pytest.raises(ReviewError, match="You wrote or committed"):
+        review.approve(state_of(), POLICY, "U1", authors={"U0", "U1"})
 
 
 def test_only_configured_approvers_approve_when_there_are_some() -> None:
     policy = ReviewPolicy(frozenset({"U9"}), frozenset(), 1)
     with pytest.raises(ReviewError, match="SCHEMABOT_APPROVERS"):
-        review.approve(state_of(), policy, "U2", author=None)
+        review.approve(state_of(), policy, "U2", authors=())
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_closed_reviews_take_no_verdict(
     changes: dict[str, object], runs: tuple[ApplyRun, ...], why: str
 ) -> None:
     with pytest.raises(ReviewError, match=why):
-        review.approve(state_of(runs=runs, **changes), POLICY, "U2", author=None)
+        review.approve(state_of(runs=runs, **changes), POLICY, "U2", authors=())
 
 
 def test_a_change_request_needs_a_reason() -> None:
@@ -104,8 +104,19 @@ def test_a_withdrawal_needs_a_standing_verdict() -> None:
 
 
 def test_checklist_changes_are_only_the_boxes_that_moved() -> None:
-    ticks = review.checklist_changes(state_of(), "U2", shown=["a", "b"], selected=["b"])
+    ticks = review.checklist_changes(state_of(), POLICY, "U2", (), ["a", "b"], selected=["b"])
     assert ticks == (review.Tick("b", True, "U2"),)
+
+
+def test_authors_and_outsiders_cannot_tick_but_appliers_can() -> None:
+    approvers = ReviewPolicy(frozenset({"U2"}), frozenset({"U0APPLIER"}), 1)
+    for user, authors in (("U1", {"U1"}), ("U7", set()), ("U2", {"U2"})):
+        with pytest.raises(ReviewError, match="tick its checklist"):
+            review.checklist_changes(state_of(), approvers, user, authors, ["a"], ["a"])
+    ticked = review.checklist_changes(
+        state_of(), approvers, "U0APPLIER", {"U0APPLIER"}, ["a"], ["a"]
+    )
+    assert ticked == (review.Tick("a", True, "U0APPLIER"),)
 
 
 @pytest.mark.parametrize(

@@ -152,9 +152,9 @@ def test_long_text_is_cut_within_block_kit_limits(services: Services, dev: Devel
 def test_ticks_and_verdicts_on_a_long_card_stay_valid(services: Services, dev: Developer) -> None:
     push(services, dev, _long_document())
     manual = [line.entry.key for line in services.snapshot(REVISION).manual_items]
-    services.reviews.set_checklist(REVISION, REVIEWER, manual, [manual[0], manual[15]])
+    services.reviews.set_checklist(REVISION, REVIEWER, (), manual, [manual[0], manual[15]])
     for user in (REVIEWER, SECOND_REVIEWER, "U0THIRD003"):
-        services.reviews.request_changes(REVISION, user, None, "Split it up. " * 150)
+        services.reviews.request_changes(REVISION, user, (), "Split it up. " * 150)
 
     message = review_card(services.snapshot(REVISION))
 
