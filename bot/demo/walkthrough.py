@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from bot.core.doc_update import add_entry
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, create_origin, write_migration
 from bot.demo.terminal import blocks_text, slack_text
 from bot.errors import SchemabotError
-from bot.migrations.runner import MigrationRunner
+from bot.migrations.runner import Checkout, MigrationRunner
 from bot.migrations.versions import current_versions
 from bot.redact import Redactor
 from bot.running import RunningBot
@@ -91,8 +92,8 @@ class Demo:
             self.root / "origin.git", self.root / "dana", Actor("Dana Developer", PEOPLE[DANA][1])
         )
         say(f"[bold]1.[/] A git origin with the team's Alembic project: {self.root / 'origin.git'}")
-        runner = MigrationRunner(self._production_url(), Redactor())
-        result = runner.migrate("upgrade", self.root / "dana", "alembic.ini", None, "heads")
+        runner = MigrationRunner(self._production_url(), Redactor(), python=sys.executable)
+        result = runner.migrate("upgrade", Checkout(self.root / "dana"), "heads")
         if not result.ok:
             raise SchemabotError(f"could not build the demo's production database: {result.error}")
         versions = ", ".join(sorted(current_versions(self._production_url())))

@@ -1,12 +1,15 @@
-"""The child process that runs Alembic (started by bot/migrations/runner.py).
+"""The program that runs Alembic for schemabot, in a child process (see runner.py).
 
-It runs inside the repository's checkout with the repo's own `env.py`, so a crash or a hang
-in migration code cannot take the bot down. The database URL arrives in the environment,
-never on the command line. The parent's instructions arrive as one JSON line on stdin;
-when stdin closes (the bot died), the child exits at once, and PostgreSQL rolls back
-whatever transaction it had open.
+It runs under the team's own interpreter (`SCHEMABOT_MIGRATION_PYTHON`), where schemabot is
+not installed: it is started by path and needs only the standard library and Alembic (with
+the SQLAlchemy Alembic brings), on Python 3.8 or newer. Its working directory is the folder
+of `alembic.ini`, which it puts first on `sys.path` as `python -m alembic` run from there
+would, so a team's `env.py` that imports its application works unchanged.
 
-Output: Alembic's log lines as they come, then one line `SCHEMABOT-RESULT <json>`.
+The parent's instructions arrive as one JSON line on stdin; the database URL arrives in the
+environment, never on the command line. When stdin closes (the bot died), the child exits at
+once, and PostgreSQL rolls back whatever transaction it had open. Output: Alembic's log lines
+as they come, then one line `SCHEMABOT-RESULT <json>`.
 """
 
 from __future__ import annotations
@@ -17,19 +20,17 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.pool import Pool
+from typing import Any, Dict, Iterator
 
 RESULT = "SCHEMABOT-RESULT "
 URL_VARIABLE = "SCHEMABOT_MIGRATE_URL"
 # One key for every schemabot on this database: "schemabot" as a 63-bit number.
 ADVISORY_LOCK_KEY = int.from_bytes(b"schemabot", "big") & 0x7FFF_FFFF_FFFF_FFFF
+# The oldest Alembic whose command API and offline mode this program uses.
+MINIMUM_ALEMBIC = (1, 7)
+
+Job = Dict[str, Any]
 
 
 def _die_with_parent() -> None:
@@ -44,6 +45,8 @@ def _set_lock_timeout(seconds: int) -> None:
     Committing right away matters: an open transaction on the connection before
     `context.configure()` would silently disable Alembic's own transaction handling.
     """
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
 
     def on_connect(dbapi_connection: Any, record: Any) -> None:
         module = type(dbapi_connection).__module__
@@ -64,6 +67,8 @@ def _advisory_lock(url: str) -> Iterator[None]:
     Session-level, on a connection of its own: a transaction-level lock would be released
     by Alembic's `autocommit_block()`. Other databases have no such lock: nothing to hold.
     """
+    from sqlalchemy import create_engine, text
+
     engine = create_engine(url)
     try:
         if engine.dialect.name != "postgresql":
@@ -81,19 +86,37 @@ def _advisory_lock(url: str) -> Iterator[None]:
         engine.dispose()
 
 
-def _config(ini: str, url: str, script_location: str | None) -> Config:
-    config = Config(ini)
+def _config(job: Job, url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config(job["ini"], ini_section=job.get("section") or "alembic")
     # configparser treats % as interpolation: a password with % must be escaped.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    if script_location:
-        config.set_main_option("script_location", script_location)
+    if job.get("script_location"):
+        config.set_main_option("script_location", job["script_location"])
+    if job.get("version_locations"):
+        config.set_main_option("version_locations", job["version_locations"])
     return config
 
 
-def run(job: dict[str, Any]) -> dict[str, Any]:
+def run(job: Job) -> Job:
+    from alembic import command
+
     url = os.environ[URL_VARIABLE]
-    config = _config(job["ini"], url, job.get("script_location"))
+    config = _config(job, url)
     action = job["action"]
+    if action == "probe":
+        import alembic
+
+        version = tuple(int(part) for part in alembic.__version__.split(".")[:2])
+        served = version >= MINIMUM_ALEMBIC
+        oldest = ".".join(str(part) for part in MINIMUM_ALEMBIC)
+        return {
+            "ok": served,
+            "python": ".".join(str(part) for part in sys.version_info[:3]),
+            "alembic": alembic.__version__,
+            "error": None if served else f"Alembic {alembic.__version__} is older than {oldest}",
+        }
     if action == "sql":
         buffer = io.StringIO()
         config.output_buffer = buffer
@@ -111,6 +134,10 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
+    # Started by path, this file's folder is sys.path[0]: replace it with the ini's folder
+    # (the working directory), as `python -m alembic` run from there would have it, so
+    # nothing beside this file can shadow a module of the team's application.
+    sys.path[0] = ""
     logging.basicConfig(
         level=logging.INFO, stream=sys.stdout, format="%(levelname)s [%(name)s] %(message)s"
     )
@@ -118,7 +145,8 @@ def main() -> int:
     threading.Thread(target=_die_with_parent, daemon=True).start()
     try:
         result = run(job)
-    except Exception as exc:
+    # Whatever the team's code raises (SystemExit included) is reported, not a crash.
+    except BaseException as exc:
         result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     sys.stdout.write(RESULT + json.dumps(result) + "\n")
     sys.stdout.flush()

@@ -1,27 +1,86 @@
 """Alembic in a child process: upgrade, downgrade and offline SQL, with progress lines.
 
 `alembic.command` keeps module-level state and runs the team's own `env.py` and migration
-code, so it never runs inside the bot: a crash, a hang or a stray `sys.exit` in migration
-code ends only the child, and an overall timeout kills it.
+code, so it never runs inside the bot: the child is `child.py`, started by path under the
+team's interpreter, from the folder of `alembic.ini`. A crash, a hang or a stray `sys.exit`
+in migration code ends only the child, and an overall timeout kills it.
+
+Two kinds of run, two environments. An apply or rollback runs approved bytes against
+production: the child gets the database URL and the team's env file, nothing else of the
+bot's environment, and the checkout is checked against the approved blobs in the same step
+that starts it. A preview runs anything anyone pushed: it goes through the sandbox.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Literal
 
+from bot.errors import SchemabotError
 from bot.migrations.child import RESULT, URL_VARIABLE
+from bot.migrations.sandbox import PREVIEW_PATH, Confinement
 from bot.redact import Redactor
 
 ProgressSink = Callable[[str], None]
 Direction = Literal["upgrade", "downgrade"]
+CHILD = Path(__file__).with_name("child.py")
+# What an apply's child inherits from the bot's environment: what the interpreter, libpq
+# and TLS need, never Slack's or schemabot's own variables.
+PASSED_THROUGH = frozenset(
+    {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV"}
+    | {"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"}
+)
+PASSED_PREFIXES = ("PG",)
+PREVIEW_OUTPUT_LIMIT = 8 * 1024 * 1024
+READ_CHUNK = 64 * 1024
+
+
+class CheckoutMismatch(SchemabotError):
+    """The files about to run are not the approved ones; nothing was started."""
+
+
+@dataclass(frozen=True)
+class AlembicLayout:
+    """Where Alembic's config is in the repository: the ini (run from its folder), the
+    section to read, and a script location that overrides the ini's."""
+
+    ini: str = "alembic.ini"
+    section: str | None = None
+    script_location: str | None = None
+
+    def ini_dir(self, root: Path) -> Path:
+        return root.joinpath(*PurePosixPath(self.ini).parent.parts)
+
+    def job(self, root: Path) -> dict[str, Any]:
+        """What the child needs to find the config, from the ini's folder."""
+        location = self.script_location
+        if location is not None and not PurePosixPath(location).is_absolute():
+            # The override is relative to the repository root; the child runs from the ini's.
+            location = os.path.relpath(root / location, self.ini_dir(root))
+        return {
+            "ini": PurePosixPath(self.ini).name,
+            "section": self.section,
+            "script_location": location,
+        }
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A folder holding what Alembic will read; `expected` maps every file in it (relative
+    path) to the git blob it must be, or is None for a preview's throwaway copy."""
+
+    root: Path
+    expected: Mapping[str, str] | None = None
+    version_locations: str | None = None
+    """A version folder (relative to the ini's) that replaces the ini's own."""
 
 
 @dataclass(frozen=True)
@@ -31,70 +90,91 @@ class MigrationResult:
     output: tuple[str, ...]
     sql: str | None = None
     timed_out: bool = False
+    cut: bool = False
 
 
 @dataclass(frozen=True)
 class MigrationRunner:
-    """Runs Alembic commands against one database from a checkout of the repository."""
+    """Runs Alembic commands against one database from checkouts of the repository."""
 
     database_url: str
     redact: Redactor
     lock_timeout_seconds: int = 10
     timeout_seconds: int = 900
+    python: str = sys.executable
+    layout: AlembicLayout = field(default_factory=AlembicLayout)
+    settings_env: Mapping[str, str] = field(default_factory=dict)
+    """The team's own settings (SCHEMABOT_MIGRATION_ENV_FILE), given to applies only."""
 
     def migrate(
         self,
         direction: Direction,
-        checkout: Path,
-        ini: str,
-        script_location: str | None,
+        checkout: Checkout,
         target: str,
         on_line: ProgressSink | None = None,
     ) -> MigrationResult:
         """`alembic upgrade|downgrade <target>` against the database, online."""
-        job = {"action": direction, "target": target}
-        return self._run(checkout, ini, script_location, job, on_line)
+        job = {"action": direction, "target": target, "lock_timeout": self.lock_timeout_seconds}
+        env = {key: value for key, value in os.environ.items() if _passed(key)}
+        env.update(self.settings_env)
+        env.update({URL_VARIABLE: self.database_url, "PYTHONUNBUFFERED": "1"})
+        verify(checkout)
+        argv = [self.python, str(CHILD)]
+        return self._run(argv, env, checkout, job, on_line, output_limit=None)
 
     def offline_sql(
-        self, checkout: Path, ini: str, script_location: str | None, start: str | None, end: str
+        self,
+        checkout: Checkout,
+        start: str | None,
+        end: str,
+        confinement: Confinement,
+        home: Path,
     ) -> MigrationResult:
-        """The SQL Alembic would run from `start` (None: the base) to `end`, offline."""
+        """The SQL Alembic would run from `start` (None: the base) to `end`, offline, in the
+        preview sandbox: `home` is its writable HOME and TMPDIR."""
         job = {"action": "sql", "target": f"{start}:{end}" if start else end}
-        return self._run(checkout, ini, script_location, job, None)
+        env = {
+            "PATH": f"{Path(self.python).parent}:{PREVIEW_PATH}",
+            "HOME": str(home),
+            "TMPDIR": str(home),
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            URL_VARIABLE: self.database_url,
+        }
+        cwd = self.layout.ini_dir(checkout.root)
+        stage = home.parent / "stage"
+        stage.mkdir(exist_ok=True)
+        argv = confinement.command([self.python, str(CHILD.resolve())], env, cwd, stage)
+        return self._run(argv, None, checkout, job, None, output_limit=PREVIEW_OUTPUT_LIMIT)
 
     def _run(
         self,
-        checkout: Path,
-        ini: str,
-        script_location: str | None,
-        job: dict[str, str],
+        argv: list[str],
+        env: dict[str, str] | None,
+        checkout: Checkout,
+        job: dict[str, Any],
         on_line: ProgressSink | None,
+        output_limit: int | None,
     ) -> MigrationResult:
-        env = dict(os.environ)
-        env[URL_VARIABLE] = self.database_url
         payload = {
             **job,
-            "ini": ini,
-            "script_location": script_location,
-            "lock_timeout": self.lock_timeout_seconds,
+            **self.layout.job(checkout.root),
+            "version_locations": checkout.version_locations,
         }
         child = subprocess.Popen(
-            [sys.executable, "-P", "-m", "bot.migrations.child"],
-            cwd=checkout,
-            env=env,
+            argv,
+            cwd=self.layout.ini_dir(checkout.root),
+            env=env if env is not None else {"PATH": PREVIEW_PATH},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            text=True,
         )
         assert child.stdin is not None and child.stdout is not None
-        child.stdin.write(json.dumps(payload) + "\n")
+        child.stdin.write((json.dumps(payload) + "\n").encode())
         child.stdin.flush()
-        lines: list[str] = []
-        result: dict[str, object] = {}
-        reader = threading.Thread(
-            target=self._read, args=(child.stdout, lines, result, on_line), daemon=True
-        )
+        reading = _Reading(self.redact, on_line, output_limit)
+        reader = threading.Thread(target=reading.consume, args=(child, child.stdout), daemon=True)
         reader.start()
         timed_out = False
         try:
@@ -106,39 +186,114 @@ class MigrationRunner:
         finally:
             child.stdin.close()
         reader.join(timeout=5)
+        return reading.outcome(timed_out, self.timeout_seconds)
+
+
+def verify(checkout: Checkout) -> None:
+    """Check, just before the child starts, that the checkout holds exactly the expected
+    blobs: no file more, none less, none changed, no symlink."""
+    if checkout.expected is None:
+        return
+    found: dict[str, str] = {}
+    for path in _files(checkout.root):
+        relative = path.relative_to(checkout.root).as_posix()
+        if path.is_symlink() or not path.is_file():
+            raise CheckoutMismatch(f"`{relative}` in the checkout is not a regular file")
+        found[relative] = git_blob_sha(path.read_bytes())
+    expected = dict(checkout.expected)
+    if found != expected:
+        differ = sorted(p for p in set(found) | set(expected) if found.get(p) != expected.get(p))
+        raise CheckoutMismatch(
+            "the checkout is not the approved bytes ("
+            + ", ".join(f"`{p}`" for p in differ[:5])
+            + "): nothing was run"
+        )
+
+
+def git_blob_sha(data: bytes) -> str:
+    """The id git gives a blob with these bytes."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for folder, dirs, names in os.walk(root):
+        for name in dirs:
+            if os.path.islink(os.path.join(folder, name)):
+                yield Path(folder, name)
+        for name in names:
+            yield Path(folder, name)
+
+
+def _passed(key: str) -> bool:
+    return key in PASSED_THROUGH or key.startswith(PASSED_PREFIXES)
+
+
+class _Reading:
+    """The child's output, read line by line up to a limit; the result line set apart."""
+
+    def __init__(self, redact: Redactor, on_line: ProgressSink | None, limit: int | None) -> None:
+        self.redact = redact
+        self.on_line = on_line
+        self.limit = limit
+        self.lines: list[str] = []
+        self.result: dict[str, object] = {}
+        self.cut = False
+
+    def consume(self, child: subprocess.Popen[bytes], stream: IO[bytes]) -> None:
+        read = 0
+        pending = b""
+        while True:
+            chunk = stream.read1(READ_CHUNK) if hasattr(stream, "read1") else stream.read()
+            if not chunk:
+                break
+            read += len(chunk)
+            if self.limit is not None and read > self.limit:
+                self.cut = True
+                child.kill()
+                break
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for raw in complete:
+                self._line(raw.decode("utf-8", "replace"))
+        if pending and not self.cut:
+            self._line(pending.decode("utf-8", "replace"))
+
+    def _line(self, text: str) -> None:
+        if text.startswith(RESULT):
+            try:
+                parsed = json.loads(text[len(RESULT) :])
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                self.result = parsed
+                return
+        line = self.redact(text)
+        self.lines.append(line)
+        if self.on_line is not None:
+            self.on_line(line)
+
+    def outcome(self, timed_out: bool, timeout: int) -> MigrationResult:
+        lines = tuple(self.lines)
+        if self.cut:
+            limit = (self.limit or 0) // (1024 * 1024)
+            return MigrationResult(
+                False, f"it printed more than {limit} MiB and was stopped", lines, cut=True
+            )
         if timed_out:
             return MigrationResult(
                 False,
-                f"the migration did not finish within {self.timeout_seconds} s and was stopped",
-                tuple(lines),
+                f"it did not finish within {timeout} s and was stopped",
+                lines,
                 timed_out=True,
             )
-        if not result:
+        if not self.result:
             tail = "\n".join(lines[-5:])
-            return MigrationResult(
-                False, f"the migration process ended unexpectedly:\n{tail}", tuple(lines)
-            )
-        error = result.get("error")
-        sql = result.get("sql")
+            return MigrationResult(False, f"the Alembic process ended unexpectedly:\n{tail}", lines)
+        error = self.result.get("error")
+        sql = self.result.get("sql")
         return MigrationResult(
-            bool(result.get("ok")),
+            bool(self.result.get("ok")),
             self.redact(str(error)) if error else None,
-            tuple(lines),
-            self.redact(str(sql)) if sql is not None else None,
+            lines,
+            self.redact(str(sql)) if isinstance(sql, str) else None,
         )
-
-    def _read(
-        self,
-        stream: object,
-        lines: list[str],
-        result: dict[str, object],
-        on_line: ProgressSink | None,
-    ) -> None:
-        for raw in stream:  # type: ignore[attr-defined]
-            line = self.redact(str(raw).rstrip("\n"))
-            if line.startswith(RESULT):
-                result.update(json.loads(str(raw)[len(RESULT) :]))
-                continue
-            lines.append(line)
-            if on_line is not None:
-                on_line(line)

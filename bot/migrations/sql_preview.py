@@ -1,13 +1,15 @@
 """What a revision will really run: Alembic's offline SQL, linted by squawk for PostgreSQL.
 
-Rendered once per version of a revision file, from a checkout of the branch it is on, in
-the child process that runs Alembic (offline: no database is touched), and kept in the
-store so cards render without waiting for it.
+Rendered once per version of a revision file, from a throwaway copy of the branch it is on,
+in the preview sandbox (the code is nobody's approved code yet: no secret, no network, no
+database but the dialect's name), and kept in the store so cards render without waiting.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,33 +17,42 @@ from sqlalchemy.engine import make_url
 
 from bot.core.records import LintFinding, RevisionRecord, SqlReviewRecord
 from bot.core.revision_file import Revision
+from bot.errors import SchemabotError
+from bot.git.checkouts import export_tree
 from bot.git.clone import Clone
-from bot.git.doc_push import worktree
-from bot.migrations.runner import MigrationRunner
+from bot.migrations.runner import Checkout, MigrationRunner
+from bot.migrations.sandbox import Confinement
 from bot.migrations.squawk import lint
-from bot.redact import Redactor
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DIALECT_URL = "postgresql://"
+PREVIEW_TIMEOUT_SECONDS = 120
+
+
+def dialect_url(database_url: str | None) -> str:
+    """Only the dialect of the production URL (`postgresql+psycopg://`): no host, no user,
+    no password, no database. Offline SQL needs nothing more."""
+    if not database_url:
+        return DEFAULT_DIALECT_URL
+    return f"{make_url(database_url).drivername}://"
 
 
 @dataclass(frozen=True)
 class SqlReviewer:
     clone: Clone
     store: Store
-    work: Path
-    database_url: str | None
-    alembic_ini: str
-    script_location: str | None
+    runner: MigrationRunner
+    """Configured with the dialect URL only (see `dialect_url`)."""
+    confine: Callable[[], Confinement]
+    """What the host can enforce, found once on first use."""
     lock_timeout_seconds: int
     exclude: frozenset[str]
-    redact: Redactor
 
     @property
     def dialect(self) -> str:
-        return make_url(self.database_url or DEFAULT_DIALECT_URL).get_backend_name()
+        return make_url(self.runner.database_url).get_backend_name()
 
     def review(
         self, record: RevisionRecord, revision: Revision, branch_tip: str
@@ -51,33 +62,39 @@ class SqlReviewer:
         if known is not None:
             return known
         if revision.is_merge:
-            return self.store.save_sql_review(
-                record.revision,
-                record.blob_sha,
-                self.dialect,
-                None,
-                (),
-                "a merge revision: it runs no SQL of its own",
-            )
+            return self._save(record, None, "a merge revision: it runs no SQL of its own")
         start = revision.down_revisions[0] if revision.down_revisions else None
-        runner = MigrationRunner(
-            self.database_url or DEFAULT_DIALECT_URL, self.redact, timeout_seconds=120
-        )
-        with worktree(self.clone, branch_tip, self.work / f"sql-{record.revision}") as checkout:
-            result = runner.offline_sql(
-                checkout, self.alembic_ini, self.script_location, start, record.revision
+        with tempfile.TemporaryDirectory(prefix="schemabot-preview-") as folder:
+            root, tree, home = Path(folder), Path(folder, "tree"), Path(folder, "home")
+            tree.mkdir()
+            home.mkdir()
+            try:
+                export_tree(self.clone, branch_tip, tree)
+            except SchemabotError as exc:
+                return self._save(record, None, f"the preview was not run: {exc}")
+            confinement = self.confine()
+            confinement.prepare(root, writable=[home])
+            result = self.runner.offline_sql(
+                Checkout(tree), start, record.revision, confinement, home
             )
         if not result.ok or result.sql is None:
-            error = (result.error or "Alembic produced no SQL").splitlines()[-1][:500]
-            return self.store.save_sql_review(
-                record.revision, record.blob_sha, self.dialect, None, (), error
-            )
+            reason = (result.error or "Alembic printed no SQL").strip().splitlines() or ["?"]
+            return self._save(record, None, f"the preview failed: {reason[-1][:500]}")
         sql = result.sql.strip() + "\n"
         findings: tuple[LintFinding, ...] = ()
         if self.dialect == "postgresql":
             findings = lint(self._as_run(sql), self.exclude)
+        return self._save(record, sql, None, findings)
+
+    def _save(
+        self,
+        record: RevisionRecord,
+        sql: str | None,
+        error: str | None,
+        findings: tuple[LintFinding, ...] = (),
+    ) -> SqlReviewRecord:
         return self.store.save_sql_review(
-            record.revision, record.blob_sha, self.dialect, sql, findings, None
+            record.revision, record.blob_sha, self.dialect, sql, findings, error
         )
 
     def _as_run(self, sql: str) -> str:

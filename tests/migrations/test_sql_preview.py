@@ -8,7 +8,9 @@ from bot.core.records import SqlReviewRecord
 from bot.core.revision_file import parse_revision_source
 from bot.demo.project import DEMO_PENDING, SEED_HISTORY, MigrationSpec
 from bot.git.clone import Clone
-from bot.migrations.sql_preview import SqlReviewer
+from bot.migrations.runner import MigrationRunner
+from bot.migrations.sandbox import probe
+from bot.migrations.sql_preview import SqlReviewer, dialect_url
 from bot.migrations.squawk import lint
 from bot.redact import Redactor
 from storage.store import Store
@@ -51,17 +53,9 @@ def reviewer(
             author_name="Dana",
             author_email="dana@example.com",
         )
-    sql = SqlReviewer(
-        clone,
-        store,
-        tmp_path / "bot" / "runs",
-        database_url,
-        "alembic.ini",
-        None,
-        10,
-        frozenset(),
-        redact,
-    )
+    sandbox = probe([tmp_path / "bot"])
+    runner = MigrationRunner(dialect_url(database_url), redact, timeout_seconds=120)
+    sql = SqlReviewer(clone, store, runner, lambda: sandbox, 10, frozenset())
     return sql, tip
 
 
