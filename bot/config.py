@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -26,6 +27,7 @@ DEFAULT_GIT_AUTHOR = "schemabot <schemabot@localhost>"
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 GIT_AUTHOR = re.compile(r"^(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>$")
+ENV_LINE = re.compile(r"^(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=(?P<value>.*)$")
 
 
 class ConfigError(SchemabotError):
@@ -136,6 +138,23 @@ def _bool(key: str, raw: str) -> bool:
     raise ConfigError(f"{key} must be true or false, got {raw!r}")
 
 
+def _choice(*choices: str) -> Callable[[str, str], str]:
+    def parse(key: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _file(key: str, raw: str) -> Path:
+    path = Path(raw.strip()).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"{key}: {path} is not a file")
+    return path
+
+
 def _checklist_keys(key: str, raw: str) -> frozenset[str]:
     """Checklist item keys (as `/schema status` shows them), or `none` for no ticks at all."""
     if raw.strip().lower() == "none":
@@ -188,6 +207,11 @@ class Settings:
     required_checklist: frozenset[str] | None = None
     squawk_exclude: frozenset[str] = frozenset()
     lint_gate: bool = False
+    sql_preview: str = "all"
+    migration_python: Path | None = None
+    migration_env_file: Path | None = None
+    require_signed_commits: bool = False
+    allowed_signers: Path | None = None
 
     @property
     def state_db_path(self) -> Path:
@@ -222,7 +246,20 @@ class Settings:
             credentials = re.match(r"^[a-z+]+://([^@/]+)@", self.repo_url)
             if credentials:
                 found.extend(part for part in credentials.group(1).split(":") if part)
+        if self.migration_env_file is not None:
+            found.extend(value for value in self.migration_settings().values() if value)
         return found
+
+    def migration_settings(self) -> dict[str, str]:
+        """The variables of SCHEMABOT_MIGRATION_ENV_FILE (empty when it is not set)."""
+        if self.migration_env_file is None:
+            return {}
+        return read_env_file(self.migration_env_file)
+
+    @property
+    def migration_interpreter(self) -> str:
+        """The Python that runs Alembic: the team's, else schemabot's own."""
+        return str(self.migration_python) if self.migration_python else sys.executable
 
     def describe(self) -> dict[str, str]:
         """The settings in force, secrets masked, keyed by variable name."""
@@ -267,8 +304,38 @@ SETTINGS: dict[str, Setting] = {
     "required_checklist": Setting("SCHEMABOT_REQUIRED_CHECKLIST", _checklist_keys),
     "squawk_exclude": Setting("SCHEMABOT_SQUAWK_EXCLUDE", _names),
     "lint_gate": Setting("SCHEMABOT_LINT_GATE", _bool),
+    "sql_preview": Setting("SCHEMABOT_SQL_PREVIEW", _choice("all", "main", "off")),
+    "migration_python": Setting("SCHEMABOT_MIGRATION_PYTHON", _file),
+    "migration_env_file": Setting("SCHEMABOT_MIGRATION_ENV_FILE", _file),
+    "require_signed_commits": Setting("SCHEMABOT_REQUIRE_SIGNED_COMMITS", _bool),
+    "allowed_signers": Setting("SCHEMABOT_ALLOWED_SIGNERS", _file),
 }
 assert set(SETTINGS) == {f.name for f in fields(Settings)}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """A dotenv file's variables: `KEY=VALUE` lines, `export KEY=VALUE`, `#` comments,
+    values optionally in single or double quotes. A line that is none of these stops with
+    the line's number (never its text: it may hold a secret)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the env file {path}: {exc.__class__.__name__}") from None
+    found: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        match = ENV_LINE.match(text)
+        if match is None:
+            raise ConfigError(f"the env file {path}, line {number}, is not KEY=VALUE")
+        value = match["value"].strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        found[match["key"]] = value
+    return found
 
 
 def _read_toml(path: Path) -> dict[str, str]:

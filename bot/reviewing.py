@@ -6,9 +6,10 @@ this layer only reads and writes, so every rule can be tested without a database
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from bot.core import review
+from bot.core.bundle import Bundle
 from bot.core.records import RevisionRecord
 from bot.core.review import ReviewError, ReviewPolicy, ReviewState
 from storage.store import Store
@@ -17,9 +18,17 @@ from storage.store import Store
 class Reviews:
     """Records verdicts and checklist ticks as the review core allows them."""
 
-    def __init__(self, store: Store, policy: ReviewPolicy) -> None:
+    def __init__(
+        self,
+        store: Store,
+        policy: ReviewPolicy,
+        bundle_of: Callable[[RevisionRecord], Bundle | None] = lambda record: None,
+    ) -> None:
+        """`bundle_of`: the revision file and its migration environment as they are now on
+        the revision's branch (None where they cannot be read, as in a command-line status)."""
         self.store = store
         self.policy = policy
+        self.bundle_of = bundle_of
 
     def resolve(self, ident: str) -> str:
         """The revision id that `ident` names: the id itself or a unique prefix of it."""
@@ -27,13 +36,15 @@ class Reviews:
 
     def state(self, revision: str) -> ReviewState:
         store = self.store
+        record = self._record(revision)
         return review.review_state(
-            self._record(revision),
+            record,
             store.current_verdicts(revision),
             store.checklist_for(revision),
             store.runs_for(revision),
             store.audit_for(revision),
             self.policy,
+            self.bundle_of(record),
         )
 
     def approve(self, revision: str, user: str, authors: Collection[str]) -> ReviewState:
@@ -85,7 +96,12 @@ class Reviews:
 
     def _record_verdict(self, verdict: review.NewVerdict) -> None:
         self.store.record_verdict(
-            verdict.revision, verdict.user, verdict.verdict, verdict.reason, verdict.blob_sha
+            verdict.revision,
+            verdict.user,
+            verdict.verdict,
+            verdict.reason,
+            verdict.blob_sha,
+            verdict.bundle,
         )
 
     def _record(self, revision: str) -> RevisionRecord:

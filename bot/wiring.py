@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from slack_sdk import WebClient
 from sqlalchemy.engine import make_url
@@ -15,19 +17,24 @@ from bot.apply.applier import Applier
 from bot.apply.facts import ApplyParts
 from bot.card_builder import SnapshotBuilder
 from bot.config import Settings
+from bot.core.bundle import Bundle
 from bot.core.card import CardSnapshot
 from bot.core.checklist import required_items
 from bot.core.doc import DEFAULT_TEMPLATE
 from bot.core.draft import draft_entry
 from bot.core.operations import analyze
+from bot.core.records import RevisionRecord
 from bot.core.review import ReviewPolicy
 from bot.core.revision_file import parse_revision_source
 from bot.errors import SchemabotError
 from bot.git.authorship import Authorship
+from bot.git.bundle import BundleReader
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
-from bot.git.scan import Scanner
-from bot.migrations.sql_preview import SqlReviewer
+from bot.git.scan import MAIN_BRANCH, Scanner
+from bot.migrations.runner import AlembicLayout, MigrationRunner
+from bot.migrations.sandbox import probe
+from bot.migrations.sql_preview import PREVIEW_TIMEOUT_SECONDS, SqlReviewer, dialect_url
 from bot.redact import Redactor
 from bot.reviewing import Reviews
 from bot.slack.publisher import CardNotifier, CardPublisher
@@ -66,6 +73,7 @@ class Services:
             self.clone,
             self.redact,
             self.clock,
+            alembic_layout(self.settings),
         )
 
     def snapshot(self, revision: str) -> CardSnapshot:
@@ -126,9 +134,12 @@ class Services:
             log.exception("could not post or update the card of %s", revision)
 
     def review_sql(self, revision: str) -> None:
-        """Render and lint the revision's SQL once per version of its file (slow: a process)."""
+        """Render and lint the revision's SQL once per version of its file (slow: a process),
+        for the revisions SCHEMABOT_SQL_PREVIEW says."""
         record = self.store.get_revision(revision)
         if record is None or record.history or record.removed_at is not None:
+            return
+        if not previewed(self.settings.sql_preview, record.on_main):
             return
         if self.store.sql_review(revision, record.blob_sha) is not None:
             return
@@ -147,6 +158,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def previewed(mode: str, on_main: bool) -> bool:
+    """Whether SCHEMABOT_SQL_PREVIEW lets a revision on (or off) main get its SQL rendered."""
+    return mode == "all" or (mode == "main" and on_main)
+
+
+def alembic_layout(settings: Settings) -> AlembicLayout:
+    return AlembicLayout(settings.alembic_ini, None, settings.script_location)
+
+
+def private_paths(settings: Settings) -> tuple[Path, ...]:
+    """schemabot's own files, which no preview may read."""
+    state = settings.state_db_path
+    paths = [settings.workdir, state, Path(f"{state}-wal"), Path(f"{state}-shm")]
+    paths += [Path("schemabot.toml"), *filter(None, [settings.migration_env_file])]
+    return tuple(paths)
+
+
 def build_services(
     settings: Settings,
     client: WebClient | None = None,
@@ -157,9 +185,17 @@ def build_services(
     store = Store.open(settings.state_db_path, clock)
     clone = Clone(settings.repo_url or "", settings.clone_dir, redact)
     repository = RepositoryView(clone, settings.doc, settings.alembic_ini, settings.script_location)
+    bundles = BundleReader(clone, settings.alembic_ini, settings.script_location)
+    main = settings.branch or "main"
+
+    def bundle_of(record: RevisionRecord) -> Bundle | None:
+        branch = (store.get_meta(MAIN_BRANCH) or main) if record.on_main else record.branch
+        return bundles.on_branch(branch, record.path)
+
     reviews = Reviews(
         store,
         ReviewPolicy(settings.approvers, settings.appliers, settings.required_approvals),
+        bundle_of,
     )
     backend = make_url(settings.database_url).get_backend_name() if settings.database_url else None
     authorship = Authorship(clone)
@@ -186,13 +222,16 @@ def build_services(
         sql=SqlReviewer(
             clone,
             store,
-            settings.workdir / "runs",
-            settings.database_url,
-            settings.alembic_ini,
-            settings.script_location,
+            MigrationRunner(
+                dialect_url(settings.database_url),
+                redact,
+                timeout_seconds=PREVIEW_TIMEOUT_SECONDS,
+                python=settings.migration_interpreter,
+                layout=alembic_layout(settings),
+            ),
+            functools.cache(lambda: probe(private_paths(settings), settings.migration_interpreter)),
             settings.lock_timeout_seconds,
             settings.squawk_exclude,
-            redact,
         ),
     )
     if client is not None:

@@ -135,7 +135,14 @@ def sql_reviews(db: Database) -> None:
     )
 
 
-STEPS: tuple[MigrationStep, ...] = (initial_schema, sql_reviews)
+def approved_bytes(db: Database) -> None:
+    """The bundle (revision file and migration environment, as blobs) each verdict was given
+    on and each run ran (0.3)."""
+    db.execute("ALTER TABLE verdicts ADD COLUMN bundle TEXT")
+    db.execute("ALTER TABLE apply_runs ADD COLUMN bundle TEXT")
+
+
+STEPS: tuple[MigrationStep, ...] = (initial_schema, sql_reviews, approved_bytes)
 """The schema's history, in order. Never edit or reorder a released step: append a new one."""
 
 

@@ -2,6 +2,7 @@
 
 from typing import cast
 
+from bot.core.bundle import Bundle
 from bot.core.records import BOT_ACTOR, CardRecord, ChecklistTick, Verdict, VerdictRecord
 from storage.base import Row, StoreBase, from_text, inserted_id, maybe_from_text
 
@@ -16,6 +17,7 @@ def _verdict(row: Row) -> VerdictRecord:
         blob_sha=row["blob_sha"],
         at=from_text(row["at"]),
         withdrawn_at=maybe_from_text(row["withdrawn_at"]),
+        bundle=Bundle.from_json(row["bundle"]) if row["bundle"] else None,
     )
 
 
@@ -105,17 +107,26 @@ class ReviewQueries(StoreBase):
         verdict: Verdict,
         reason: str | None,
         blob_sha: str,
+        bundle: Bundle | None = None,
     ) -> VerdictRecord:
-        """Record a reviewer's verdict on the file as `blob_sha`; it replaces their earlier one."""
+        """Record a reviewer's verdict on the file as `blob_sha` (and on `bundle`, the file
+        with its migration environment); it replaces their earlier one."""
         now = self._now()
         with self._db.atomic():
             self._require_revision(revision)
             cursor = self._execute(
-                "INSERT INTO verdicts (revision, user_id, verdict, reason, blob_sha, at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [revision, user_id, verdict, reason, blob_sha, now],
+                "INSERT INTO verdicts (revision, user_id, verdict, reason, blob_sha, at, bundle) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [revision, user_id, verdict, reason, blob_sha, now, _json(bundle)],
             )
-            self.audit(user_id, verdict, revision, reason=reason, blob_sha=blob_sha)
+            self.audit(
+                user_id,
+                verdict,
+                revision,
+                reason=reason,
+                blob_sha=blob_sha,
+                **({"environment": dict(bundle.environment)} if bundle else {}),
+            )
         return VerdictRecord(
             id=inserted_id(cursor),
             revision=revision,
@@ -125,6 +136,7 @@ class ReviewQueries(StoreBase):
             blob_sha=blob_sha,
             at=from_text(now),
             withdrawn_at=None,
+            bundle=bundle,
         )
 
     def withdraw_verdict(self, revision: str, user_id: str) -> bool:
@@ -182,3 +194,7 @@ class ReviewQueries(StoreBase):
             "SELECT * FROM checklist WHERE revision = ? ORDER BY item_key", [revision]
         )
         return {row["item_key"]: _tick(row) for row in rows}
+
+
+def _json(bundle: Bundle | None) -> str | None:
+    return None if bundle is None else bundle.to_json()

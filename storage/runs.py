@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import cast
 
+from bot.core.bundle import Bundle
 from bot.core.records import (
     BOT_ACTOR,
     FINISHED_RUN_STATES,
@@ -37,6 +38,7 @@ def _run(row: Row) -> ApplyRun:
         finished_at=maybe_from_text(row["finished_at"]),
         error=row["error"],
         doc_commit=row["doc_commit"],
+        bundle=Bundle.from_json(row["bundle"]) if row["bundle"] else None,
     )
 
 
@@ -55,18 +57,31 @@ class RunQueries(StoreBase):
         *,
         channel: str | None = None,
         thread_ts: str | None = None,
+        bundle: Bundle | None = None,
     ) -> ApplyRun:
-        """Record a requested apply or rollback; `channel`/`thread_ts` say where to report."""
+        """Record a requested apply or rollback; `channel`/`thread_ts` say where to report,
+        `bundle` the bytes it may run."""
         now = self._now()
         with self._db.atomic():
             self._require_revision(revision)
             cursor = self._execute(
                 "INSERT INTO apply_runs (revision, kind, state, requested_by, channel, "
-                "thread_ts, started_at, updated_at) VALUES (?, ?, 'requested', ?, ?, ?, ?, ?)",
-                [revision, kind, requested_by, channel, thread_ts, now, now],
+                "thread_ts, started_at, updated_at, bundle) "
+                "VALUES (?, ?, 'requested', ?, ?, ?, ?, ?, ?)",
+                [
+                    revision,
+                    kind,
+                    requested_by,
+                    channel,
+                    thread_ts,
+                    now,
+                    now,
+                    bundle.to_json() if bundle else None,
+                ],
             )
             run = self._stored_run(inserted_id(cursor))
-            self.audit(requested_by, f"{kind}_requested", revision, run_id=run.id)
+            detail = {"bundle": dict(bundle.files)} if bundle else {}
+            self.audit(requested_by, f"{kind}_requested", revision, run_id=run.id, **detail)
         return run
 
     def create_locked_run(
@@ -79,6 +94,7 @@ class RunQueries(StoreBase):
         *,
         channel: str | None = None,
         thread_ts: str | None = None,
+        bundle: Bundle | None = None,
     ) -> ApplyRun | None:
         """Record a requested run and take `lock` for it (as `holder(run)`), both or neither.
 
@@ -89,7 +105,7 @@ class RunQueries(StoreBase):
             if self.get_lock(lock) is not None:
                 return None
             run = self.create_run(
-                revision, kind, requested_by, channel=channel, thread_ts=thread_ts
+                revision, kind, requested_by, channel=channel, thread_ts=thread_ts, bundle=bundle
             )
             self._execute(
                 "INSERT INTO locks (name, holder, acquired_at) VALUES (?, ?, ?)",

@@ -9,14 +9,18 @@ at a time: a lock in the store here, and a PostgreSQL advisory lock in the child
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Protocol
 
+from bot.apply.checkout import approved_checkout
 from bot.apply.facts import APPLY_LOCK, ApplyParts, apply_facts, main_branch, rollback_facts
 from bot.apply.progress import Throttle
+from bot.core.bundle import Bundle
 from bot.core.checklist import BotCheck
 from bot.core.doc_update import mark_applied, record_rollback
 from bot.core.gates import (
@@ -24,12 +28,14 @@ from bot.core.gates import (
     GateReport,
     check_apply,
     check_rollback,
+    rollback_bundle,
 )
 from bot.core.records import BOT_ACTOR, ApplyRun, RunKind, RunState
+from bot.core.revisions import RevisionGraph
 from bot.errors import SchemabotError
-from bot.git.doc_push import DocPusher, worktree
+from bot.git.doc_push import DocPusher
 from bot.migrations.backup import run_backup
-from bot.migrations.runner import MigrationResult, MigrationRunner
+from bot.migrations.runner import Checkout, MigrationResult, MigrationRunner
 from bot.migrations.versions import DatabaseUnavailable, current_versions
 
 log = logging.getLogger(__name__)
@@ -58,29 +64,31 @@ class Applier:
             parts.redact,
             settings.lock_timeout_seconds,
             settings.migration_timeout_seconds,
+            python=settings.migration_interpreter,
+            layout=parts.layout,
+            settings_env=settings.migration_settings(),
         )
 
     def main_branch(self) -> str:
         return main_branch(self.parts)
 
-    def gates(self, revision: str, user: str) -> GateReport:
-        """Fetch, then check every gate of applying `revision` for `user`."""
+    def gates(self, revision: str, user: str, kind: RunKind) -> tuple[GateReport, Bundle | None]:
+        """Fetch, then check every gate of applying (or rolling back) `revision` for `user`;
+        with the report, the bytes the run would be allowed to run."""
         self.parts.scanner.run()
-        return check_apply(apply_facts(self.parts, revision, user))
-
-    def rollback_gates(self, revision: str, user: str) -> GateReport:
-        """Fetch, then check every gate of rolling `revision` back for `user`."""
-        self.parts.scanner.run()
-        return check_rollback(rollback_facts(self.parts, revision, user))
+        if kind == "apply":
+            facts = apply_facts(self.parts, revision, user)
+            return check_apply(facts), facts.state.bundle
+        back = rollback_facts(self.parts, revision, user)
+        return check_rollback(back), rollback_bundle(back)[0]
 
     def request(self, ident: str, user: str, kind: RunKind = "apply") -> ApplyRun:
-        """Check the gates and, when all pass, take the lock and record the run."""
+        """Check the gates and, when all pass, take the lock and record the run with the
+        bytes it may run: checked and recorded in one step, so a push after the check
+        changes nothing of what runs."""
         parts = self.parts
         revision = parts.reviews.resolve(ident)
-        if kind == "apply":
-            report = self.gates(revision, user)
-        else:
-            report = self.rollback_gates(revision, user)
+        report, bundle = self.gates(revision, user, kind)
         if not report.passed:
             parts.store.audit(
                 user, f"{kind}_refused", revision, unmet=[g.name for g in report.unmet]
@@ -97,6 +105,7 @@ class Applier:
             _holder,
             channel=card.channel if card else None,
             thread_ts=card.ts if card else None,
+            bundle=bundle,
         )
         if run is None:
             lock = parts.store.get_lock(APPLY_LOCK)
@@ -119,11 +128,21 @@ class Applier:
                 revision,
                 f":gear: {verb} `{revision}` in production, as asked by <@{run.requested_by}>.",
             )
-            main = self.main_branch()
-            tip = parts.repository.tip(main)
-            if tip is None:
-                return self._fail(run, f"the remote has no branch `{main}`")
-            with worktree(parts.clone, tip, self._run_dir(run)) as checkout:
+            bundle = run.bundle
+            if bundle is None or bundle.commit is None:
+                return self._fail(run, "the run has no approved bytes recorded: ask again")
+            graph = parts.repository.graph_at(bundle.commit, self.main_branch())
+            production = current_versions(parts.settings.database_url or "", parts.redact)
+            with fresh_folder(self._run_dir(run)) as folder:
+                checkout = approved_checkout(
+                    parts.clone,
+                    bundle,
+                    graph,
+                    production,
+                    revision,
+                    parts.settings.alembic_ini,
+                    folder,
+                )
                 if parts.settings.backup_command:
                     run = parts.store.advance_run(run.id, "backing_up")
                     error = self._backup()
@@ -135,7 +154,7 @@ class Applier:
                     self.notifier.progress(revision, ":floppy_disk: Backup created.")
                 run = parts.store.advance_run(run.id, "migrating")
                 throttle = Throttle(lambda text: self.notifier.progress(revision, f"```{text}```"))
-                result = self._migrate(run, checkout, throttle.add)
+                result = self._migrate(run, checkout, graph, throttle.add)
                 throttle.close()
             if not result.ok:
                 return self._fail(run, result.error or "the migration failed", rollback_help=True)
@@ -159,23 +178,16 @@ class Applier:
             self.notifier.card_changed(revision)
 
     def _migrate(
-        self, run: ApplyRun, checkout: Path, on_line: Callable[[str], None]
+        self,
+        run: ApplyRun,
+        checkout: Checkout,
+        graph: RevisionGraph,
+        on_line: Callable[[str], None],
     ) -> MigrationResult:
-        settings = self.parts.settings
         if run.kind == "apply":
-            return self.runner.migrate(
-                "upgrade",
-                checkout,
-                settings.alembic_ini,
-                settings.script_location,
-                run.revision,
-                on_line,
-            )
-        revision = self.parts.repository.graph(self.main_branch()).revisions[run.revision]
-        target = revision.down_revisions[0] if revision.down_revisions else "base"
-        return self.runner.migrate(
-            "downgrade", checkout, settings.alembic_ini, settings.script_location, target, on_line
-        )
+            return self.runner.migrate("upgrade", checkout, run.revision, on_line)
+        downs = graph.revisions[run.revision].down_revisions
+        return self.runner.migrate("downgrade", checkout, downs[0] if downs else "base", on_line)
 
     def finish_document(self, run: ApplyRun) -> ApplyRun:
         """Commit and push the document update of a run that changed production.
@@ -287,6 +299,18 @@ class Applier:
 
     def _run_dir(self, run: ApplyRun, suffix: str = "migrate") -> Path:
         return self.parts.settings.workdir / RUN_DIR / f"{run.id}-{suffix}"
+
+
+@contextmanager
+def fresh_folder(path: Path) -> Iterator[Path]:
+    """An empty folder at `path` (one a crash left behind is cleared first), removed after."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True, mode=0o700)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _holder(run: ApplyRun) -> str:

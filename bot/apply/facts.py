@@ -7,11 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
+from bot.core.bundle import Bundle
 from bot.core.checklist import required_items
 from bot.core.gates import ApplyFacts, RollbackFacts
+from bot.core.revision_file import function_body
+from bot.git.bundle import blob_text
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH, Scanner
+from bot.git.signatures import unsigned_commits
+from bot.migrations.runner import AlembicLayout
 from bot.migrations.versions import DatabaseUnavailable, current_versions
 from bot.redact import Redactor
 from bot.reviewing import Reviews
@@ -30,6 +35,7 @@ class ApplyParts:
     clone: Clone
     redact: Redactor
     clock: Callable[[], datetime]
+    layout: AlembicLayout
 
 
 def main_branch(parts: ApplyParts) -> str:
@@ -62,11 +68,22 @@ def apply_facts(parts: ApplyParts, revision: str, user: str) -> ApplyFacts:
         lock=parts.store.get_lock(APPLY_LOCK),
         lint_errors=lint_errors(parts, revision, state.record.blob_sha),
         lint_gate=parts.settings.lint_gate,
+        unsigned=unsigned(parts, state.bundle, state.record.path),
     )
+
+
+def unsigned(parts: ApplyParts, bundle: Bundle | None, path: str) -> tuple[str, ...] | None:
+    """With SCHEMABOT_REQUIRE_SIGNED_COMMITS, the file's commits that do not verify."""
+    if not parts.settings.require_signed_commits:
+        return None
+    if bundle is None or bundle.commit is None:
+        return ("(its file cannot be read)",)
+    return unsigned_commits(parts.clone, bundle.commit, path, parts.settings.allowed_signers)
 
 
 def rollback_facts(parts: ApplyParts, revision: str, user: str) -> RollbackFacts:
     production, database_error = production_state(parts)
+    state = parts.reviews.state(revision)
     return RollbackFacts(
         revision=revision,
         user=user,
@@ -75,7 +92,21 @@ def rollback_facts(parts: ApplyParts, revision: str, user: str) -> RollbackFacts
         production=production,
         database_error=database_error,
         lock=parts.store.get_lock(APPLY_LOCK),
+        state=state,
+        downgrade_changed=downgrade_changed(parts, state.applied, state.bundle),
     )
+
+
+def downgrade_changed(parts: ApplyParts, applied: Bundle | None, now: Bundle | None) -> bool:
+    """Whether the file's `downgrade()` differs from the one in the applied bytes."""
+    if applied is None or now is None or now.revision not in now.files:
+        return False
+    if now.revision_blob == applied.revision_blob:
+        return False
+    with parts.clone.open() as repo:
+        before = blob_text(repo, applied.revision_blob)
+        after = blob_text(repo, now.revision_blob)
+    return function_body(before, "downgrade") != function_body(after, "downgrade")
 
 
 def production_state(parts: ApplyParts) -> tuple[frozenset[str] | None, str | None]:

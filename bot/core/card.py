@@ -183,10 +183,21 @@ def findings(
         )
     if state.stale_approvals:
         names = ", ".join(f"<@{verdict.user_id}>" for verdict in state.stale_approvals)
+        changed = sorted({path for v in state.stale_approvals for path in state.changed_since(v)})
+        what = ", ".join(f"`{path}`" for path in changed[:8]) or "the revision"
+        more = f" and {len(changed) - 8} more" if len(changed) > 8 else ""
         found.append(
             Finding(
                 Level.WARNING,
-                f"The file changed after approval by {names}: they must approve again.",
+                f"Changed after approval by {names}: {what}{more}. They must approve again.",
+            )
+        )
+    if state.bundle is not None and state.bundle.problems:
+        found.append(
+            Finding(
+                Level.ERROR,
+                "Its migration environment cannot be approved as it is: "
+                + "; ".join(state.bundle.problems[:5]),
             )
         )
     return tuple(found)

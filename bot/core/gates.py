@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.core.bundle import Bundle
 from bot.core.records import LockRecord
 from bot.core.review import ReviewState
 from bot.core.revisions import RevisionGraph
@@ -69,6 +70,8 @@ class ApplyFacts:
     lint_errors: tuple[str, ...] | None = ()
     """Rules squawk flags as errors; None when the SQL was not linted yet; () when clean."""
     lint_gate: bool = False
+    unsigned: tuple[str, ...] | None = None
+    """Commits of the revision file not signed by a known key; None when not required."""
 
 
 def applied_closure(graph: RevisionGraph, production: frozenset[str]) -> frozenset[str]:
@@ -119,7 +122,18 @@ def check_apply(facts: ApplyFacts) -> GateReport:
             f"`{facts.revision}` is not in the revision graph of `{facts.main_branch}`",
         ),
         _one_file(facts),
+        _approved_bytes(state),
     ]
+    if facts.unsigned is not None:
+        gates.append(
+            Gate(
+                "signed",
+                not facts.unsigned,
+                "commits of its file are not signed by a known key "
+                "(SCHEMABOT_REQUIRE_SIGNED_COMMITS): "
+                + ", ".join(f"`{sha[:12]}`" for sha in facts.unsigned[:5]),
+            )
+        )
     gates += _production(facts)
     if facts.lint_gate:
         gates.append(_lint(facts))
@@ -148,6 +162,18 @@ def _one_file(facts: ApplyFacts) -> Gate:
         f"another file on `{facts.main_branch}` declares the same id ("
         + ", ".join(f"`{path}`" for path in paths)
         + "): remove one of them",
+    )
+
+
+def _approved_bytes(state: ReviewState) -> Gate:
+    """An apply runs the bundle the approvals were given on: it must be readable whole."""
+    bundle = state.bundle
+    if bundle is None:
+        return Gate("approved bytes", False, "its file and migration environment cannot be read")
+    return Gate(
+        "approved bytes",
+        not bundle.problems,
+        "its migration environment cannot be approved as it is: " + "; ".join(bundle.problems),
     )
 
 
@@ -216,6 +242,29 @@ class RollbackFacts:
     production: frozenset[str] | None
     database_error: str | None
     lock: LockRecord | None
+    state: ReviewState
+    downgrade_changed: bool = False
+    """Its file's `downgrade()` differs from the one that was applied."""
+
+
+def rollback_bundle(facts: RollbackFacts) -> tuple[Bundle | None, str]:
+    """The bytes a rollback may run, or why there are none: the downgrade that was applied;
+    or, when `downgrade()` changed since, the new version once approvals cover it."""
+    state = facts.state
+    applied, current = state.applied, state.bundle
+    if applied is None:
+        return None, (
+            f"schemabot did not apply `{facts.revision}`, so it has no approved downgrade to "
+            "run: roll it back by hand with `alembic downgrade`"
+        )
+    if current is None or not facts.downgrade_changed:
+        return applied, ""
+    if len(state.approvals) >= state.required_approvals and not current.problems:
+        return current, ""
+    return None, (
+        "its `downgrade()` changed since it was applied: approve the new version on its "
+        "card first (or revert the change); the applied downgrade is not run in its place"
+    )
 
 
 def check_rollback(facts: RollbackFacts) -> GateReport:
@@ -238,6 +287,8 @@ def check_rollback(facts: RollbackFacts) -> GateReport:
             "it is a merge revision: roll it back by hand with `alembic downgrade`",
         ),
     ]
+    bundle, why_not = rollback_bundle(facts)
+    gates.append(Gate("approved downgrade", bundle is not None, why_not))
     if facts.production is None:
         gates.append(Gate("database", False, facts.database_error or "the database did not answer"))
     else:

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeAlias, get_args
 
+from bot.core.bundle import Bundle
+
 JsonValue: TypeAlias = (
     str | int | float | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"] | None
 )
@@ -84,6 +86,8 @@ class VerdictRecord:
     blob_sha: str
     at: datetime
     withdrawn_at: datetime | None
+    bundle: Bundle | None = None
+    """The revision file and its migration environment as they were when it was given."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,8 @@ class ApplyRun:
     finished_at: datetime | None
     error: str | None
     doc_commit: str | None
+    bundle: Bundle | None = None
+    """The bytes the run was allowed to run: the approved bundle (a rollback: the applied one)."""
 
     @property
     def finished(self) -> bool:

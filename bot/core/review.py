@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.core.bundle import Bundle
 from bot.core.records import (
     ApplyRun,
     AuditEvent,
@@ -67,10 +68,22 @@ class ReviewState:
     last_run: ApplyRun | None
     required_approvals: int
     lint_override: AuditEvent | None = None
+    bundle: Bundle | None = None
+    """The revision file and its migration environment as they are now, when known."""
+    applied: Bundle | None = None
+    """The bytes schemabot applied to production, while production has them."""
 
     @property
     def revision(self) -> str:
         return self.record.revision
+
+    def changed_since(self, verdict: VerdictRecord) -> tuple[str, ...]:
+        """The files whose bytes changed since `verdict` was given."""
+        if self.bundle is None:
+            return (self.record.path,) if verdict.blob_sha != self.record.blob_sha else ()
+        if verdict.bundle is None:
+            return self.bundle.changed_since(None)
+        return self.bundle.changed_since(verdict.bundle)
 
     @property
     def status(self) -> ReviewStatus:
@@ -92,6 +105,24 @@ class ReviewState:
         return ReviewStatus.AWAITING
 
     @property
+    def changed_since_applied(self) -> bool:
+        """Applied, and its file changed since: the new version may be reviewed (a rollback
+        runs a changed `downgrade()` only once it is approved)."""
+        return (
+            self.applied is not None
+            and self.bundle is not None
+            and self.bundle.files.get(self.bundle.revision) != self.applied.revision_blob
+        )
+
+    @property
+    def accepts_verdicts(self) -> bool:
+        """Whether approvals, change requests and ticks can still be given."""
+        status = self.status
+        if self.record.history or status in {ReviewStatus.APPLYING, ReviewStatus.REMOVED}:
+            return False
+        return status is not ReviewStatus.APPLIED or self.changed_since_applied
+
+    @property
     def status_line(self) -> str:
         status = self.status
         if status in {ReviewStatus.AWAITING, ReviewStatus.APPROVED}:
@@ -110,16 +141,21 @@ def review_state(
     runs: Sequence[ApplyRun],
     events: Sequence[AuditEvent],
     policy: ReviewPolicy,
+    bundle: Bundle | None = None,
 ) -> ReviewState:
     """Where the review stands, from each reviewer's standing verdict, the ticks, the runs
-    (oldest first) and the revision's audit events (oldest first)."""
+    (oldest first) and the revision's audit events (oldest first).
+
+    An approval counts while the bytes it was given on are the bytes now: the revision file
+    and, when `bundle` is known, every file of its migration environment.
+    """
     fresh: list[VerdictRecord] = []
     stale: list[VerdictRecord] = []
     requests: list[VerdictRecord] = []
     for verdict in verdicts:
         if verdict.verdict == "request_changes":
             requests.append(verdict)
-        elif verdict.blob_sha == record.blob_sha:
+        elif verdict.blob_sha == record.blob_sha and _same_bytes(verdict.bundle, bundle):
             fresh.append(verdict)
         else:
             stale.append(verdict)
@@ -137,7 +173,24 @@ def review_state(
         last_run=runs[-1] if runs else None,
         required_approvals=policy.required_approvals,
         lint_override=overrides[-1] if overrides else None,
+        bundle=bundle,
+        applied=applied_bundle(runs),
     )
+
+
+def applied_bundle(runs: Sequence[ApplyRun]) -> Bundle | None:
+    """The bundle of the apply that put the revision in production, unless rolled back."""
+    for run in reversed(runs):
+        if run.state not in {"succeeded", "applied_doc_pending"}:
+            continue
+        return run.bundle if run.kind == "apply" else None
+    return None
+
+
+def _same_bytes(given_on: Bundle | None, now: Bundle | None) -> bool:
+    if now is None:
+        return True
+    return given_on is not None and dict(given_on.files) == dict(now.files)
 
 
 def resolve(ident: str, known: Sequence[str]) -> str:
@@ -167,6 +220,7 @@ class NewVerdict:
     verdict: Verdict
     reason: str | None
     blob_sha: str
+    bundle: Bundle | None = None
 
 
 @dataclass(frozen=True)
@@ -203,7 +257,7 @@ def approve(
         raise ReviewError(
             f"Only the configured approvers can approve `{revision}` (SCHEMABOT_APPROVERS)."
         )
-    return NewVerdict(revision, user, "approve", None, record.blob_sha)
+    return NewVerdict(revision, user, "approve", None, record.blob_sha, state.bundle)
 
 
 def request_changes(
@@ -217,7 +271,9 @@ def request_changes(
         raise ReviewError(
             f"Only the configured approvers can request changes on `{record.revision}`."
         )
-    return NewVerdict(record.revision, user, "request_changes", reason, record.blob_sha)
+    return NewVerdict(
+        record.revision, user, "request_changes", reason, record.blob_sha, state.bundle
+    )
 
 
 def override_lint(
@@ -270,8 +326,8 @@ def _open_for_review(state: ReviewState) -> RevisionRecord:
     revision = state.revision
     if state.record.history:
         raise ReviewError(f"`{revision}` was already in production before schemabot.")
-    if state.status in {ReviewStatus.APPLYING, ReviewStatus.APPLIED}:
-        raise ReviewError(f"`{revision}` is {state.status.value.lower()}: reviews are closed.")
     if state.status is ReviewStatus.REMOVED:
         raise ReviewError(f"`{revision}` was removed from the repository.")
+    if not state.accepts_verdicts:
+        raise ReviewError(f"`{revision}` is {state.status.value.lower()}: reviews are closed.")
     return state.record

@@ -245,3 +245,19 @@ def _doc(tree: ast.Module, binding: _Binding | None) -> tuple[str | None, str | 
     longdoc = doc.strip() if isinstance(doc, str) else ""
     date = _CREATE_DATE.search(longdoc)
     return longdoc.split("\n\n")[0], (date.group(1) or None) if date else None
+
+
+def function_body(source: str, name: str) -> str | None:
+    """A module-level function's code as a syntax tree dump (None when it has none or the
+    file does not parse): equal for two files whose function does the same, whatever their
+    comments, blank lines or docstrings elsewhere."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    found = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
+    ]
+    return ast.dump(ast.Module(body=list(found[-1].body), type_ignores=[])) if found else None

@@ -79,17 +79,20 @@ class RepositoryView:
         """The static revision graph of `branch` (read from git, cached by its tip)."""
         with self.clone.open() as repo:
             tip = _tip(repo, branch)
-            if tip is None:
-                return RevisionGraph(())
-            with self._lock:
-                if tip in self._graphs:
-                    return self._graphs[tip]
+        return RevisionGraph(()) if tip is None else self.graph_at(tip, branch)
+
+    def graph_at(self, commit: str, branch: str) -> RevisionGraph:
+        """The static revision graph of `commit` (cached for the latest one asked)."""
+        with self._lock:
+            if commit in self._graphs:
+                return self._graphs[commit]
+        with self.clone.open() as repo:
             location = read_script_location(self.clone.path, self.alembic_ini, self.script_location)
-            files, _ = revision_files_at(repo, tip, branch, location)
-            graph = RevisionGraph(file.revision for file in files)
-            with self._lock:
-                self._graphs = {tip: graph}
-            return graph
+            files, _ = revision_files_at(repo, commit, branch, location)
+        graph = RevisionGraph(file.revision for file in files)
+        with self._lock:
+            self._graphs = {commit: graph}
+        return graph
 
 
 def _tip(repo: Repo, branch: str) -> str | None:

@@ -82,7 +82,6 @@ def mention(user: str) -> str:
 
 def review_card(snap: CardSnapshot) -> Message:
     """The review card of one revision: what it is, what the bot found, where it stands."""
-    status = snap.state.status
     pointer = f"(see `{snap.doc_path}`)"
     blocks: list[Block] = [
         HeaderBlock(
@@ -116,7 +115,7 @@ def review_card(snap: CardSnapshot) -> Message:
     blocks.extend(sql_blocks(snap))
     blocks.append(DividerBlock())
     blocks.extend(_checklist_blocks(snap))
-    if status not in {ReviewStatus.APPLYING, ReviewStatus.APPLIED, ReviewStatus.REMOVED}:
+    if snap.state.accepts_verdicts:
         blocks.append(_buttons(snap.revision))
     tools = tool_buttons(snap)
     if tools is not None:

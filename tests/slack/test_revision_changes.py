@@ -36,7 +36,7 @@ def test_a_changed_file_makes_the_approval_stale(slackbot: SlackBot) -> None:
     text = card_text(card)
     assert "Awaiting review 0/1" in texts(block(card, "status"))[0]
     assert f":recycle: <@{REVIEWER}> approved an earlier version: approval is stale" in text
-    assert f"The file changed after approval by <@{REVIEWER}>" in text
+    assert f"Changed after approval by <@{REVIEWER}>: `{DEMO_PENDING.path}`" in text
     assert len(slackbot.cards()) == 1
     # Approving again counts for the new version.
     slackbot.click("approve", REVIEWER)

@@ -1,0 +1,79 @@
+"""The bytes an approval covers: a revision file and the migration environment around it.
+
+Alembic runs more than the revision file: `env.py`, the ini it reads, the template, and the
+application modules `env.py` imports. An approval is bound to the git blob of each of them,
+so a change to any one after approval makes it stale, and an apply runs exactly those bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Repository paths and the git blob of each, as reviewed.
+
+    `revision` is the path of the revision file itself; the other files are its migration
+    environment. `problems` say what kept the environment from being read whole (a symlink,
+    a file too big): an apply needs a bundle without problems.
+    """
+
+    revision: str
+    files: Mapping[str, str]
+    problems: tuple[str, ...] = ()
+    commit: str | None = None
+    """The commit it was read at (not part of what is compared: the same bytes at another
+    commit are the same bundle)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", MappingProxyType(dict(sorted(self.files.items()))))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bundle) and (
+            (self.revision, dict(self.files), self.problems)
+            == (other.revision, dict(other.files), other.problems)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.revision, tuple(self.files.items()), self.problems))
+
+    @property
+    def revision_blob(self) -> str:
+        return self.files[self.revision]
+
+    @property
+    def environment(self) -> Mapping[str, str]:
+        """Every file but the revision's."""
+        return {path: blob for path, blob in self.files.items() if path != self.revision}
+
+    def changed_since(self, earlier: Bundle | None) -> tuple[str, ...]:
+        """The paths whose bytes differ from `earlier` (added, changed or gone), sorted."""
+        if earlier is None:
+            return tuple(self.files)
+        paths = set(self.files) | set(earlier.files)
+        return tuple(sorted(p for p in paths if self.files.get(p) != earlier.files.get(p)))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "revision": self.revision,
+                "files": dict(self.files),
+                "problems": self.problems,
+                "commit": self.commit,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Bundle:
+        data = json.loads(text)
+        return cls(
+            str(data["revision"]),
+            dict(data["files"]),
+            tuple(data.get("problems", ())),
+            data.get("commit"),
+        )

@@ -1,0 +1,66 @@
+"""The revision files of an apply's checkout: the approved one, and inert stand-ins.
+
+Alembic needs every revision production has, and every ancestor of the target, to compute
+where it is and where it goes; it runs only the code between the two. An apply's checkout
+therefore holds the approved bytes of the revision it runs, and for each other revision a
+stand-in with the same links and empty functions, written from the static graph: an
+unapproved file is never there to be imported, and an old one never runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.core.revision_file import Revision
+from bot.errors import SchemabotError
+
+FOLDER = "schemabot_revisions"
+"""The one version folder of an apply's checkout, beside `alembic.ini`."""
+
+
+class StubError(SchemabotError):
+    """A revision's links are set by code, so no faithful stand-in can be written."""
+
+
+@dataclass(frozen=True)
+class RevisionFiles:
+    """File names (inside FOLDER) and the text of each stand-in."""
+
+    target: str
+    stubs: dict[str, str]
+
+
+def file_name(revision_id: str) -> str:
+    """A file name made by schemabot, never from the id itself."""
+    return f"r{hashlib.sha256(revision_id.encode()).hexdigest()[:24]}.py"
+
+
+def stub_source(revision: Revision) -> str:
+    """An inert revision file with `revision`'s links: its functions do nothing."""
+    if set(revision.unresolved) & {"down_revision", "branch_labels", "depends_on"}:
+        raise StubError(
+            f"`{revision.revision}` sets its links in code ({', '.join(revision.unresolved)})"
+        )
+    return (
+        f'"""schemabot stand-in for {revision.revision}: it runs nothing."""\n'
+        f"revision = {revision.revision!r}\n"
+        f"down_revision = {_value(revision.down_revisions)}\n"
+        f"branch_labels = {_value(revision.branch_labels)}\n"
+        f"depends_on = {_value(revision.depends_on)}\n\n\n"
+        "def upgrade():\n    pass\n\n\n"
+        "def downgrade():\n    pass\n"
+    )
+
+
+def revision_files(target: str, others: Iterable[Revision]) -> RevisionFiles:
+    """The target's file name and a stand-in for each other revision."""
+    stubs = {file_name(r.revision): stub_source(r) for r in others if r.revision != target}
+    return RevisionFiles(file_name(target), stubs)
+
+
+def _value(items: tuple[str, ...]) -> str:
+    if not items:
+        return "None"
+    return repr(items[0]) if len(items) == 1 else repr(tuple(items))
