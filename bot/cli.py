@@ -105,7 +105,7 @@ def _scan(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings, slack_client(settings))
     try:
         report = services.scanner.run()
-        publish_all(services, report.touched)
+        publish_all(services, report.touched, report.moved)
     finally:
         services.store.close()
     if args.json:

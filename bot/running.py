@@ -53,7 +53,7 @@ class Watcher:
             self._last_error = None
         for problem in report.problems:
             log.warning("%s", problem)
-        publish_all(self.services, report.touched)
+        publish_all(self.services, report.touched, report.moved)
         if self.services.applier is not None:
             self.services.applier.retry_pending_documents()
         return report
@@ -73,8 +73,10 @@ class Watcher:
             self.stopped.wait(self.services.settings.poll_seconds)
 
 
-def publish_all(services: Services, revisions: Iterable[str]) -> None:
-    """Post or refresh the cards of `revisions`, and post every card still missing.
+def publish_all(services: Services, revisions: Iterable[str], moved: Iterable[str] = ()) -> None:
+    """Post or refresh the cards of `revisions` and of the pending revisions on the branches
+    that `moved` (their entry, checklist or migration environment may have changed), and
+    post every card still missing.
 
     A card is missing when Slack refused it (the bot not in the channel yet, an outage):
     its revision is not new at the next scan, so without this it would never get one.
@@ -82,12 +84,12 @@ def publish_all(services: Services, revisions: Iterable[str]) -> None:
     if services.publisher is None:
         return
     store = services.store
-    missing = [
-        r.revision
-        for r in store.list_revisions(pending_only=True)
-        if not store.get_card(r.revision)
-    ]
-    for revision in dict.fromkeys([*revisions, *missing]):
+    main = services.builder.main_branch
+    moved = set(moved)
+    pending = store.list_revisions(pending_only=True)
+    missing = [r.revision for r in pending if not store.get_card(r.revision)]
+    on_moved = [r.revision for r in pending if (main if r.on_main else r.branch) in moved]
+    for revision in dict.fromkeys([*revisions, *missing, *on_moved]):
         try:
             services.review_sql(revision)
         except Exception:

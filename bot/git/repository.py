@@ -88,8 +88,8 @@ class RepositoryView:
                 return self._graphs[commit]
         with self.clone.open() as repo:
             location = read_script_location(self.clone.path, self.alembic_ini, self.script_location)
-            files, _ = revision_files_at(repo, commit, branch, location)
-        graph = RevisionGraph(file.revision for file in files)
+            files, problems = revision_files_at(repo, commit, branch, location)
+        graph = RevisionGraph((file.revision for file in files), problems)
         with self._lock:
             self._graphs = {commit: graph}
         return graph

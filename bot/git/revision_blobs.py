@@ -15,6 +15,7 @@ from git import Blob, Commit, Repo
 from gitdb.exc import BadName
 
 from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
+from bot.core.revisions import GraphProblem
 from bot.git.script_location import ScriptLocation
 
 
@@ -42,15 +43,15 @@ class FileChange:
 @dataclass(frozen=True)
 class BranchDelta:
     changes: tuple[FileChange, ...]
-    problems: tuple[str, ...]
+    problems: tuple[GraphProblem, ...]
 
 
 def revision_files_at(
     repo: Repo, commit: str, branch: str, location: ScriptLocation
-) -> tuple[list[RevisionFile], list[str]]:
+) -> tuple[list[RevisionFile], list[GraphProblem]]:
     """Every revision file in `commit`'s tree (for the first scan), with parse problems."""
     files: list[RevisionFile] = []
-    problems: list[str] = []
+    problems: list[GraphProblem] = []
     tree = repo.commit(commit).tree
     for version_dir in location.version_dirs:
         try:
@@ -79,7 +80,7 @@ def branch_delta(
     """
     base = old_tip if old_tip and _has_commit(repo, old_tip) else base_for_new_branch
     tip_commit = repo.commit(new_tip)
-    problems: list[str] = []
+    problems: list[GraphProblem] = []
     changes: list[FileChange] = []
     if base is None:
         files, problems = revision_files_at(repo, new_tip, branch, location)
@@ -133,12 +134,14 @@ def _has_commit(repo: Repo, sha: str) -> bool:
     return True
 
 
-def _parse_blob(blob: Blob, branch: str, commit: str, problems: list[str]) -> RevisionFile | None:
+def _parse_blob(
+    blob: Blob, branch: str, commit: str, problems: list[GraphProblem]
+) -> RevisionFile | None:
     source = decode_source(blob.data_stream.read())
     path = str(blob.path)
     try:
         revision = parse_revision_source(source, path)
     except RevisionFileError as exc:
-        problems.append(f"{branch}: {exc}")
+        problems.append(GraphProblem("unparseable", path, None, exc.detail))
         return None
     return RevisionFile(revision, branch, commit, path, blob.hexsha, "", "")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from git import Repo
 
 from bot.config import Settings
-from bot.core.revisions import RevisionGraph
+from bot.core.revisions import GraphProblem, RevisionGraph
 from bot.git.clone import Clone, WatchError
 from bot.git.revision_blobs import (
     BranchDelta,
@@ -67,6 +67,9 @@ class ScanReport:
     changed: tuple[Detected, ...]
     removed: tuple[Detected, ...]
     problems: tuple[str, ...]
+    moved: tuple[str, ...] = ()
+    """Branches whose tip moved: their document or migration environment may have changed,
+    so the cards of their pending revisions are worth a fresh look."""
 
     @property
     def touched(self) -> tuple[str, ...]:
@@ -131,7 +134,7 @@ class Scanner:
         on_main: set[str] = set()
         for branch in sorted(tips, key=lambda name: (name != main, name)):
             found, trouble = revision_files_at(repo, tips[branch], branch, location)
-            problems.extend(trouble)
+            problems.extend(described(branch, problem) for problem in trouble)
             for file in found:
                 files.setdefault(file.revision.revision, file)
                 if branch == main:
@@ -178,12 +181,13 @@ class Scanner:
             self._apply_delta(delta, branch == main, new, changed, removed)
             if branch == main:
                 self._follow_main(repo, main, tips[main], location, changed)
-            problems.extend(delta.problems)
+            problems.extend(described(branch, problem) for problem in delta.problems)
             self.store.set_branch_tip(branch, tips[branch])
         for branch in sorted(set(known_tips) - set(tips)):
             self.store.forget_branch(branch)
+        moved = tuple(sorted(b for b in tips if known_tips.get(b) != tips[b]))
         return ScanReport(
-            main, False, 0, tuple(new), tuple(changed), tuple(removed), tuple(problems)
+            main, False, 0, tuple(new), tuple(changed), tuple(removed), tuple(problems), moved
         )
 
     def _apply_delta(
@@ -266,6 +270,10 @@ class Scanner:
             history=history,
             on_main=on_main,
         )
+
+
+def described(branch: str, problem: GraphProblem) -> str:
+    return f"{branch}: {problem.path}: {problem.detail}"
 
 
 def _gone(change: FileChange) -> bool:

@@ -7,6 +7,8 @@ the same message keeps moving.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from collections import defaultdict
@@ -33,6 +35,8 @@ class CardPublisher:
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._guard = threading.Lock()
         self._authors: dict[str, str | None] = {}
+        # What each card last showed, so a refresh that changes nothing calls no Slack.
+        self._shown: dict[str, str] = {}
 
     def author_user(self, record: RevisionRecord) -> str | None:
         """The Slack id of the revision's git author, looked up by email (cached)."""
@@ -70,10 +74,16 @@ class CardPublisher:
             snapshot = self.builder.build(revision, self.author_user(record), notified=True)
             message = review_card(snapshot)
             blocks = [block.to_dict() for block in message.blocks]
+            shown = hashlib.sha256(
+                json.dumps([message.text, blocks], sort_keys=True).encode()
+            ).hexdigest()
             if card is not None:
+                if self._shown.get(revision) == shown:
+                    return card
                 self.client.chat_update(
                     channel=card.channel, ts=card.ts, text=message.text, blocks=blocks
                 )
+                self._shown[revision] = shown
                 return self.store.set_card(revision, card.channel, card.ts)
             try:
                 response = self.client.chat_postMessage(
@@ -83,6 +93,7 @@ class CardPublisher:
                 self.store.release_card_claim(revision)
                 raise
             log.info("posted the review card of %s", revision)
+            self._shown[revision] = shown
             return self.store.set_card(revision, str(response["channel"]), str(response["ts"]))
 
     def reply(self, revision: str, text: str) -> None:

@@ -31,10 +31,15 @@ class Developer:
             self.repo.git.checkout(branch)
 
     def add_migration(
-        self, spec: MigrationSpec, author: Actor = DANA, message: str | None = None
+        self,
+        spec: MigrationSpec,
+        author: Actor = DANA,
+        message: str | None = None,
+        committer: Actor | None = None,
     ) -> str:
         write_migration(self.root, spec)
-        return self.commit([spec.path], message or f"Add migration {spec.revision}", author)
+        message = message or f"Add migration {spec.revision}"
+        return self.commit([spec.path], message, author, committer)
 
     def write(self, path: str, text: str, author: Actor = DANA, message: str = "Edit") -> str:
         target = self.root / path
@@ -46,9 +51,11 @@ class Developer:
         self.repo.index.remove([path], working_tree=True)
         return self.repo.index.commit(f"Remove {path}", author=author, committer=author).hexsha
 
-    def commit(self, paths: list[str], message: str, author: Actor = DANA) -> str:
+    def commit(
+        self, paths: list[str], message: str, author: Actor = DANA, committer: Actor | None = None
+    ) -> str:
         self.repo.index.add(paths)
-        return self.repo.index.commit(message, author=author, committer=author).hexsha
+        return self.repo.index.commit(message, author=author, committer=committer or author).hexsha
 
     def push(self, branch: str | None = None, force: bool = False) -> None:
         branch = branch or self.repo.active_branch.name

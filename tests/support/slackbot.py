@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
-from git import Repo
+from git import Actor, Repo
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
@@ -50,7 +50,7 @@ from bot.standin.signing import (
 from bot.standin.slack_api import FakeSlack
 from bot.standin.workspace import APP_TOKEN, BOT_TOKEN, JSON, Message
 from bot.wiring import Services, build_services
-from tests.support.gitrepos import Developer, make_origin
+from tests.support.gitrepos import DANA, Developer, make_origin
 from tests.support.socket_mode_server import FakeSocketModeServer
 
 T = TypeVar("T")
@@ -277,9 +277,16 @@ class SlackBot:
         """One watcher cycle, as `schemabot serve` runs it every SCHEMABOT_POLL_SECONDS."""
         return Watcher(self.services).cycle()
 
-    def push_revision(self, spec: MigrationSpec, entry: str | None) -> None:
-        """Dana commits the revision (and its SCHEMA_CHANGES.md entry, if any) and pushes."""
-        self.dev.add_migration(spec)
+    def push_revision(
+        self,
+        spec: MigrationSpec,
+        entry: str | None,
+        author: Actor = DANA,
+        committer: Actor | None = None,
+    ) -> None:
+        """`author` (Dana) commits the revision (and its SCHEMA_CHANGES.md entry, if any) and
+        pushes; `committer` when someone else commits it."""
+        self.dev.add_migration(spec, author=author, committer=committer)
         if entry is not None:
             doc = (self.dev.root / "SCHEMA_CHANGES.md").read_text(encoding="utf-8")
             self.dev.write("SCHEMA_CHANGES.md", add_entry(doc, entry), message="Document it")
