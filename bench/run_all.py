@@ -16,7 +16,14 @@ import time
 
 import kit
 
-BENCHMARKS = ("ack_latency", "idle_cycle", "push_to_card", "apply_overhead", "memory")
+BENCHMARKS = (
+    "ack_latency",
+    "idle_cycle",
+    "push_to_card",
+    "apply_overhead",
+    "memory",
+    "preview_sandbox",
+)
 
 
 def run(name: str) -> list[kit.Figure]:

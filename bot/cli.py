@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.migrations.sandbox import protect_this_process
     from bot.running import serve
     from bot.slack.client import slack_client
     from bot.wiring import build_services
@@ -92,7 +93,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.socket_mode:
         settings.require("slack_signing_secret")
     log.info("settings: %s", settings.describe())
-    serve(build_services(settings, slack_client(settings)), port=args.port, host=args.host)
+    protect_this_process()
+    services = build_services(settings, slack_client(settings))
+    services.sql.confine()  # what the preview sandbox cannot enforce here is logged now
+    serve(services, port=args.port, host=args.host)
     return 0
 
 

@@ -181,6 +181,9 @@ def build_services(
     clock: Callable[[], datetime] = utc_now,
 ) -> Services:
     """Open the store and the clone; with a client, cards can be posted."""
+    # Only schemabot's user may enter its work folder: the clone, runs, and (by default) state.
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    settings.workdir.chmod(0o700)
     redact = Redactor(settings.secrets())
     store = Store.open(settings.state_db_path, clock)
     clone = Clone(settings.repo_url or "", settings.clone_dir, redact)

@@ -18,6 +18,8 @@ What the host cannot enforce is found once, at start (`probe`), logged, and show
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import logging
 import os
@@ -31,6 +33,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 NOBODY = 65534
+PR_SET_DUMPABLE = 4
 JAIL = Path(__file__).with_name("jail.py")
 NAMESPACES = ("--fork", "--kill-child", "--pid", "--mount-proc", "--net")
 LIMITS: Mapping[str, int] = {
@@ -118,6 +121,14 @@ def probe(hidden: Sequence[Path], python: str = sys.executable) -> Confinement:
     for gap in confinement.gaps():
         log.warning("preview sandbox: %s", gap)
     return confinement
+
+
+def protect_this_process() -> None:
+    """Make schemabot's own process non-dumpable: its memory and /proc/<pid>/environ are then
+    off limits to other processes of its user (a preview, where no namespace can hide it)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        log.warning("could not make schemabot's process non-dumpable")
 
 
 def _interpreter_folders(python: str) -> tuple[str, ...]:
