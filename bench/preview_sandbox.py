@@ -24,11 +24,12 @@ from pathlib import Path
 
 import kit
 
+from bot.core.layout import AlembicLayout
 from bot.core.revision_file import parse_revision_source
 from bot.demo.project import DEMO_PENDING, create_origin
 from bot.git.clone import Clone
 from bot.migrations.child import URL_VARIABLE
-from bot.migrations.runner import CHILD, AlembicLayout, MigrationRunner
+from bot.migrations.runner import CHILD, MigrationRunner, layout_job
 from bot.migrations.sandbox import probe
 from bot.migrations.sql_preview import SqlReviewer
 from bot.redact import Redactor
@@ -70,7 +71,7 @@ def sandboxed(folder: Path, origin: Path) -> list[float]:
 
 def direct(checkout: Path) -> list[float]:
     job = {"action": "sql", "target": f"{DEMO_PENDING.down_revision}:{DEMO_PENDING.revision}"}
-    job |= AlembicLayout().job(checkout)
+    job |= layout_job(AlembicLayout(), checkout)
     env = dict(os.environ, **{URL_VARIABLE: "postgresql://"})
     times = []
     for _ in range(RENDERS):

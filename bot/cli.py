@@ -13,9 +13,9 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.core.revisions import RevisionGraph
 from bot.core.status_report import list_text, status_text
 from bot.errors import SchemabotError
-from bot.git.checkout_graph import load_graph
+from bot.git.checkout_graph import load_graph, missed_revisions
 from bot.git.scan import MAIN_BRANCH
-from bot.git.script_location import read_script_location
+from bot.git.script_location import layout_location
 from bot.redact import Redactor, install_log_redaction
 
 log = logging.getLogger("schemabot")
@@ -139,12 +139,13 @@ def _revisions(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _fresh_clone(settings)
         root = settings.clone_dir
-    location = read_script_location(root, settings.alembic_ini, settings.script_location)
+    location = layout_location(root, settings.alembic_layout)
     graph = load_graph(root, location)
+    missed = missed_revisions(root, location)
     doc_file = root / settings.doc
     doc = SchemaDoc.parse(doc_file.read_text(encoding="utf-8")) if doc_file.is_file() else None
     if args.json:
-        print(json.dumps(_graph_json(graph, doc), indent=2))
+        print(json.dumps(_graph_json(graph, doc, missed), indent=2))
         return 0
     for revision in graph.ordered():
         marks = " (head)" if revision.revision in graph.heads else ""
@@ -155,11 +156,21 @@ def _revisions(args: argparse.Namespace, settings: Settings) -> int:
             f"{revision.message or ''}".rstrip()
         )
     for problem in graph.problems:
-        print(f"problem: {problem.detail}", file=sys.stderr)
+        print(f"problem: {problem.path}: {problem.detail}", file=sys.stderr)
+    if missed is not None:
+        print(f"warning: {missed}", file=sys.stderr)
     return 0
 
 
-def _graph_json(graph: RevisionGraph, doc: object) -> dict[str, object]:
+def _graph_json(graph: RevisionGraph, doc: object, missed: str | None) -> dict[str, object]:
+    problems: list[dict[str, str | None]] = [
+        {"kind": p.kind, "path": p.path, "revision": p.revision, "detail": p.detail}
+        for p in graph.problems
+    ]
+    if missed is not None:
+        problems.append(
+            {"kind": "missed_folders", "path": None, "revision": None, "detail": missed}
+        )
     from bot.core.doc import SchemaDoc
 
     revisions = []
@@ -172,10 +183,7 @@ def _graph_json(graph: RevisionGraph, doc: object) -> dict[str, object]:
     return {
         "heads": list(graph.heads),
         "revisions": revisions,
-        "problems": [
-            {"kind": p.kind, "path": p.path, "revision": p.revision, "detail": p.detail}
-            for p in graph.problems
-        ],
+        "problems": problems,
     }
 
 

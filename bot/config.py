@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.core.layout import AlembicLayout
 from bot.errors import SchemabotError
 
 PREFIX = "SCHEMABOT_"
@@ -76,6 +77,15 @@ def _user_ids(key: str, raw: str) -> frozenset[str]:
     if bad:
         raise ConfigError(f"{key} takes Slack user IDs like U0123ABCD; not one: {', '.join(bad)}")
     return frozenset(ids)
+
+
+def _folders(key: str, raw: str) -> tuple[str, ...]:
+    """Repository folders, comma-separated; `folder/**` means the folder and all below."""
+    folders = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    bad = [f for f in folders if f.startswith("/") or ".." in f.split("/")]
+    if bad:
+        raise ConfigError(f"{key} takes folders inside the repository; not: {bad[0]}")
+    return folders
 
 
 def _names(key: str, raw: str) -> frozenset[str]:
@@ -191,7 +201,9 @@ class Settings:
     repo_url: str | None = None
     branch: str | None = None
     alembic_ini: str = "alembic.ini"
+    alembic_section: str = "alembic"
     script_location: str | None = None
+    version_locations: tuple[str, ...] = ()
     doc: str = "SCHEMA_CHANGES.md"
     database_url: str | None = None
     workdir: Path = Path(".schemabot")
@@ -257,6 +269,12 @@ class Settings:
         return read_env_file(self.migration_env_file)
 
     @property
+    def alembic_layout(self) -> AlembicLayout:
+        return AlembicLayout(
+            self.alembic_ini, self.alembic_section, self.script_location, self.version_locations
+        )
+
+    @property
     def migration_interpreter(self) -> str:
         """The Python that runs Alembic: the team's, else schemabot's own."""
         return str(self.migration_python) if self.migration_python else sys.executable
@@ -270,7 +288,7 @@ class Settings:
                 continue
             if setting.secret:
                 shown[setting.env] = "********"
-            elif isinstance(value, frozenset):
+            elif isinstance(value, frozenset | tuple):
                 shown[setting.env] = ",".join(sorted(value))
             elif name == "database_url":
                 shown[setting.env] = make_url(value).render_as_string(hide_password=True)
@@ -288,7 +306,9 @@ SETTINGS: dict[str, Setting] = {
     "repo_url": Setting("SCHEMABOT_REPO_URL", _repo_url),
     "branch": Setting("SCHEMABOT_BRANCH", _text),
     "alembic_ini": Setting("SCHEMABOT_ALEMBIC_INI", _text),
+    "alembic_section": Setting("SCHEMABOT_ALEMBIC_SECTION", _text),
     "script_location": Setting("SCHEMABOT_SCRIPT_LOCATION", _text),
+    "version_locations": Setting("SCHEMABOT_VERSION_LOCATIONS", _folders),
     "doc": Setting("SCHEMABOT_DOC", _text),
     "database_url": Setting("SCHEMABOT_DATABASE_URL", _database_url),
     "workdir": Setting("SCHEMABOT_WORKDIR", lambda key, raw: Path(raw.strip())),

@@ -32,7 +32,7 @@ from bot.git.bundle import BundleReader
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH, Scanner
-from bot.migrations.runner import AlembicLayout, MigrationRunner
+from bot.migrations.runner import MigrationRunner
 from bot.migrations.sandbox import probe
 from bot.migrations.sql_preview import PREVIEW_TIMEOUT_SECONDS, SqlReviewer, dialect_url
 from bot.redact import Redactor
@@ -73,7 +73,7 @@ class Services:
             self.clone,
             self.redact,
             self.clock,
-            alembic_layout(self.settings),
+            self.settings.alembic_layout,
         )
 
     def snapshot(self, revision: str) -> CardSnapshot:
@@ -163,10 +163,6 @@ def previewed(mode: str, on_main: bool) -> bool:
     return mode == "all" or (mode == "main" and on_main)
 
 
-def alembic_layout(settings: Settings) -> AlembicLayout:
-    return AlembicLayout(settings.alembic_ini, None, settings.script_location)
-
-
 def private_paths(settings: Settings) -> tuple[Path, ...]:
     """schemabot's own files, which no preview may read."""
     state = settings.state_db_path
@@ -187,8 +183,8 @@ def build_services(
     redact = Redactor(settings.secrets())
     store = Store.open(settings.state_db_path, clock)
     clone = Clone(settings.repo_url or "", settings.clone_dir, redact)
-    repository = RepositoryView(clone, settings.doc, settings.alembic_ini, settings.script_location)
-    bundles = BundleReader(clone, settings.alembic_ini, settings.script_location)
+    repository = RepositoryView(clone, settings.doc, settings.alembic_layout)
+    bundles = BundleReader(clone, settings.alembic_layout)
     main = settings.branch or "main"
 
     def bundle_of(record: RevisionRecord) -> Bundle | None:
@@ -230,7 +226,7 @@ def build_services(
                 redact,
                 timeout_seconds=PREVIEW_TIMEOUT_SECONDS,
                 python=settings.migration_interpreter,
-                layout=alembic_layout(settings),
+                layout=settings.alembic_layout,
             ),
             functools.cache(lambda: probe(private_paths(settings), settings.migration_interpreter)),
             settings.lock_timeout_seconds,

@@ -10,13 +10,13 @@ from bot.config import Settings
 from bot.core.bundle import Bundle
 from bot.core.checklist import required_items
 from bot.core.gates import ApplyFacts, RollbackFacts
+from bot.core.layout import AlembicLayout
 from bot.core.revision_file import function_body
 from bot.git.bundle import blob_text
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH, Scanner
 from bot.git.signatures import unsigned_commits
-from bot.migrations.runner import AlembicLayout
 from bot.migrations.versions import DatabaseUnavailable, current_versions
 from bot.redact import Redactor
 from bot.reviewing import Reviews

@@ -17,8 +17,9 @@ from gitdb.exc import BadName
 
 from bot.core.bundle import Bundle
 from bot.core.imports import candidate_files, imported_modules, module_name
+from bot.core.layout import AlembicLayout
 from bot.git.clone import Clone
-from bot.git.script_location import ScriptLocation, read_script_location
+from bot.git.script_location import ScriptLocation, layout_location
 
 REGULAR_FILE_MODES = frozenset({0o100644, 0o100755})
 MAX_ENVIRONMENT_FILES = 400
@@ -27,7 +28,7 @@ SYMLINK_MODE = 0o120000
 
 
 def revision_bundle(
-    repo: Repo, commit: str, revision_path: str, ini: str, location: ScriptLocation
+    repo: Repo, commit: str, revision_path: str, layout: AlembicLayout, location: ScriptLocation
 ) -> Bundle:
     """What an approval of the file at `revision_path` in `commit` covers."""
     tree = repo.commit(commit).tree
@@ -36,7 +37,7 @@ def revision_bundle(
     revision = _regular(tree, revision_path, problems, required=True)
     if revision is not None:
         files[revision_path] = revision.hexsha
-    for path, blob in _environment(tree, ini, location, problems):
+    for path, blob in _environment(tree, layout, location, problems):
         files[path] = blob.hexsha
     return Bundle(revision_path, files, tuple(problems), commit)
 
@@ -46,8 +47,9 @@ def blob_text(repo: Repo, blob_sha: str) -> str:
 
 
 def _environment(
-    tree: Tree, ini: str, location: ScriptLocation, problems: list[str]
+    tree: Tree, layout: AlembicLayout, location: ScriptLocation, problems: list[str]
 ) -> Iterator[tuple[str, Blob]]:
+    ini = layout.ini
     ini_blob = _regular(tree, ini, problems, required=False)
     ini_text = _text(ini_blob) if ini_blob is not None else ""
     if ini_blob is not None:
@@ -66,7 +68,7 @@ def _environment(
     if env is None:
         return
     yield env_path, env
-    roots = _import_roots(ini_dir, ini_text)
+    roots = _import_roots(ini_dir, ini_text, layout.section)
     yield from _imported(tree, env_path, env, roots, problems)
 
 
@@ -115,7 +117,9 @@ def _relative_to_roots(path: str, roots: tuple[PurePosixPath, ...]) -> str | Non
     return None
 
 
-def _import_roots(ini_dir: PurePosixPath, ini_text: str | None) -> tuple[PurePosixPath, ...]:
+def _import_roots(
+    ini_dir: PurePosixPath, ini_text: str | None, section: str
+) -> tuple[PurePosixPath, ...]:
     """Where `env.py`'s imports are looked up: the ini's folder (Alembic runs from there,
     as `python -m alembic` would), then each `prepend_sys_path` entry."""
     roots = [ini_dir]
@@ -124,7 +128,7 @@ def _import_roots(ini_dir: PurePosixPath, ini_text: str | None) -> tuple[PurePos
         parser.read_string(ini_text or "")
     except configparser.Error:
         return tuple(roots)
-    raw = parser.get("alembic", "prepend_sys_path", fallback="") or ""
+    raw = parser.get(section, "prepend_sys_path", fallback="") or ""
     for entry in raw.replace(",", " ").replace(":", " ").split():
         entry = entry.replace("%(here)s", ".")
         candidate = PurePosixPath(ini_dir / entry)
@@ -166,10 +170,9 @@ def _text(blob: Blob) -> str | None:
 class BundleReader:
     """Bundles of revisions at their branch tips, read from the bot's clone (cached)."""
 
-    def __init__(self, clone: Clone, ini: str, script_location: str | None) -> None:
+    def __init__(self, clone: Clone, layout: AlembicLayout) -> None:
         self.clone = clone
-        self.ini = ini
-        self.script_location = script_location
+        self.layout = layout
         self._cache: dict[tuple[str, str], Bundle] = {}
         self._lock = threading.Lock()
 
@@ -179,8 +182,8 @@ class BundleReader:
             if key in self._cache:
                 return self._cache[key]
         with self.clone.open() as repo:
-            location = read_script_location(self.clone.path, self.ini, self.script_location)
-            bundle = revision_bundle(repo, commit, revision_path, self.ini, location)
+            location = layout_location(self.clone.path, self.layout)
+            bundle = revision_bundle(repo, commit, revision_path, self.layout, location)
         with self._lock:
             if len(self._cache) > 2048:
                 self._cache.clear()

@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import re
 from functools import partial
 from pathlib import Path
 
@@ -40,3 +41,29 @@ def _read_revision(root: Path, path: str, inside: str, real_path: RealPaths) -> 
     except (SyntaxError, UnicodeDecodeError, LookupError) as e:
         raise RevisionFileError(path, None, "not text in its declared encoding") from e
     return parse_revision_source(source, path)
+
+
+_DECLARES_REVISION = re.compile(rb"^revision\s*(?::[^=\n]*)?=\s*['\"]", re.MULTILINE)
+
+
+def missed_revisions(root: Path, location: ScriptLocation) -> str | None:
+    """A warning when the version folders hold far fewer revisions than the files under the
+    script folder that declare one: a project that sets its folders in code (neutron's
+    `cli.py`, prefect's `env.py`) would otherwise be read as having no history at all."""
+    loaded = {str(path) for path in location.revision_files(root)}
+    declaring = [
+        path.relative_to(root).as_posix()
+        for path in (root / location.script_dir).rglob("*.py")
+        if "__pycache__" not in path.parts
+        and not path.is_symlink()
+        and path.is_file()
+        and _DECLARES_REVISION.search(path.read_bytes()[:65536])
+    ]
+    if len(declaring) < 2 or len(loaded) * 2 > len(declaring):
+        return None
+    return (
+        f"The version folders hold {len(loaded)} revision file(s), but {len(declaring)} files "
+        f"under `{location.script_dir}` declare a revision: if the project sets its version "
+        "folders in code, list them in SCHEMABOT_VERSION_LOCATIONS (`folder/**` reads a "
+        "folder and all below it)."
+    )

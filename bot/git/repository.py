@@ -12,21 +12,19 @@ from git import Repo
 from gitdb.exc import BadName
 
 from bot.core.doc import SchemaDoc
+from bot.core.layout import AlembicLayout
 from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
 from bot.core.revisions import RevisionGraph
 from bot.git.clone import Clone
 from bot.git.revision_blobs import revision_files_at
-from bot.git.script_location import read_script_location
+from bot.git.script_location import layout_location
 
 
 class RepositoryView:
-    def __init__(
-        self, clone: Clone, doc_path: str, alembic_ini: str, script_location: str | None
-    ) -> None:
+    def __init__(self, clone: Clone, doc_path: str, layout: AlembicLayout) -> None:
         self.clone = clone
         self.doc_path = doc_path
-        self.alembic_ini = alembic_ini
-        self.script_location = script_location
+        self.layout = layout
         self._cache: dict[tuple[str, str, str], str | None] = {}
         self._graphs: dict[str, RevisionGraph] = {}
         self._lock = threading.Lock()
@@ -87,7 +85,7 @@ class RepositoryView:
             if commit in self._graphs:
                 return self._graphs[commit]
         with self.clone.open() as repo:
-            location = read_script_location(self.clone.path, self.alembic_ini, self.script_location)
+            location = layout_location(self.clone.path, self.layout)
             files, problems = revision_files_at(repo, commit, branch, location)
         graph = RevisionGraph((file.revision for file in files), problems)
         with self._lock:

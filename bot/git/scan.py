@@ -9,12 +9,13 @@ number of scans, restarts and branches that see it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from git import Repo
 
 from bot.config import Settings
 from bot.core.revisions import GraphProblem, RevisionGraph
+from bot.git.checkout_graph import missed_revisions
 from bot.git.clone import Clone, WatchError
 from bot.git.revision_blobs import (
     BranchDelta,
@@ -25,7 +26,7 @@ from bot.git.revision_blobs import (
     merge_base,
     revision_files_at,
 )
-from bot.git.script_location import ScriptLocation, read_script_location
+from bot.git.script_location import ScriptLocation, layout_location
 from bot.migrations.versions import current_versions
 from bot.redact import Redactor
 from storage.store import Store
@@ -79,11 +80,12 @@ class ScanReport:
             seen[item.revision] = None
         return tuple(seen)
 
-    def to_json(self) -> dict[str, list[dict[str, str]]]:
+    def to_json(self) -> dict[str, list[dict[str, str]] | list[str]]:
         return {
             "new": [item.to_json() for item in self.new],
             "changed": [item.to_json() for item in self.changed],
             "removed": [item.to_json() for item in self.removed],
+            "problems": list(self.problems),
         }
 
 
@@ -119,12 +121,17 @@ class Scanner:
             first = self.store.get_meta(FIRST_SCAN_DONE) is None
             if not first and self.store.get_branch_tips() == tips:
                 return ScanReport(main, False, 0, (), (), (), ())
-            location = read_script_location(
-                self.clone.path, self.settings.alembic_ini, self.settings.script_location
+            location = layout_location(self.clone.path, self.settings.alembic_layout)
+            report = (
+                self._first_scan(repo, main, tips, location)
+                if first
+                else self._next_scan(repo, main, tips, location)
             )
-            if first:
-                return self._first_scan(repo, main, tips, location)
-            return self._next_scan(repo, main, tips, location)
+        if first or main in report.moved:
+            missed = missed_revisions(self.clone.path, location)
+            if missed is not None:
+                report = replace(report, problems=(*report.problems, missed))
+        return report
 
     def _first_scan(
         self, repo: Repo, main: str, tips: dict[str, str], location: ScriptLocation

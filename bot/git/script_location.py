@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from bot.core.layout import AlembicLayout
 from bot.errors import SchemabotError
 
 # Alembic's own file rules (alembic/script/base.py): any `.py` (or, when sourceless, `.pyc` and
@@ -22,7 +23,6 @@ _ONLY_SOURCE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
 _SOURCELESS = re.compile(r"(?!\.\#|__init__)(.*\.py)(c|o)?$")
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
 _LEGACY_SPLIT = re.compile(r", *|(?: +)")
-_SECTION = "alembic"
 
 
 class ScriptLocationError(SchemabotError):
@@ -118,17 +118,25 @@ def _counts(folder: str, name: str, sourceless: bool) -> bool:
 
 
 def read_script_location(
-    repo_root: Path, alembic_ini: str = "alembic.ini", override: str | None = None
+    repo_root: Path,
+    alembic_ini: str = "alembic.ini",
+    override: str | None = None,
+    *,
+    section: str = "alembic",
+    version_locations: tuple[str, ...] = (),
 ) -> ScriptLocation:
     """Read the script location as Alembic would from `alembic_ini` (a path inside the repo).
 
     `override` (SCHEMABOT_SCRIPT_LOCATION) replaces the ini's `script_location`, and lets the ini
-    be missing.
+    be missing; `section` is the ini's section (SCHEMABOT_ALEMBIC_SECTION); `version_locations`
+    (SCHEMABOT_VERSION_LOCATIONS) replace the ini's, for projects that set them in code. An
+    ini without `script_location` in its own folder beside an `env.py` is Flask-Migrate's
+    layout: the folder is the script folder.
     """
     root = repo_root.resolve()
     ini_path = root / alembic_ini
     _inside(root, ini_path, f"SCHEMABOT_ALEMBIC_INI (`{alembic_ini}`)")
-    config = _Config(root, ini_path, alembic_ini)
+    config = _Config(root, ini_path, alembic_ini, section)
     if override is not None:
         source = "SCHEMABOT_SCRIPT_LOCATION"
         script_dir = _repo_path(root, override, source)
@@ -137,36 +145,58 @@ def read_script_location(
             f"`{alembic_ini}` is not in the repository: set SCHEMABOT_ALEMBIC_INI to its path, "
             "or SCHEMABOT_SCRIPT_LOCATION to the Alembic script folder."
         )
+    elif config.value("script_location") is None and (ini_path.parent / "env.py").is_file():
+        source = f"the folder of `{alembic_ini}` (Flask-Migrate's layout)"
+        script_dir = _inside(root, ini_path.parent, source)
     else:
         source = config.source("script_location")
         script_dir = config.script_location()
     if not (root / script_dir).is_dir():
-        raise ScriptLocationError(f"The script folder `{script_dir}` ({source}) does not exist.")
-    version_dirs = config.version_locations()
+        raise ScriptLocationError(
+            f"The script folder `{script_dir}` ({source}) does not exist: set "
+            "SCHEMABOT_SCRIPT_LOCATION to the Alembic script folder."
+        )
+    recursive = config.boolean("recursive_version_locations")
+    if version_locations:
+        source = "SCHEMABOT_VERSION_LOCATIONS"
+        recursive = any(folder.endswith("/**") for folder in version_locations)
+        version_dirs = [
+            _repo_path(root, folder.removesuffix("/**"), source) for folder in version_locations
+        ]
+    else:
+        version_dirs = config.version_locations()
+        if version_dirs:
+            source = config.source("version_locations")
     if not version_dirs:
         version_dirs = [script_dir / "versions"]
-    else:
-        source = config.source("version_locations")
     for folder in version_dirs:
         if not (root / folder).is_dir():
             raise ScriptLocationError(
                 f"The versions folder `{folder}` ({source}) does not exist. "
-                "Git keeps no empty folders: commit a `.gitkeep` in it."
+                "Git keeps no empty folders: commit a `.gitkeep` in it, or set "
+                "SCHEMABOT_VERSION_LOCATIONS to the folders that hold the revisions."
             )
-    return ScriptLocation(
-        script_dir,
-        tuple(version_dirs),
-        config.boolean("recursive_version_locations"),
-        config.boolean("sourceless"),
+    return ScriptLocation(script_dir, tuple(version_dirs), recursive, config.boolean("sourceless"))
+
+
+def layout_location(repo_root: Path, layout: AlembicLayout) -> ScriptLocation:
+    """`read_script_location` with the operator's settings."""
+    return read_script_location(
+        repo_root,
+        layout.ini,
+        layout.script_location,
+        section=layout.section,
+        version_locations=layout.version_locations,
     )
 
 
 class _Config:
     """The `[alembic]` section of the ini, then `[tool.alembic]` of pyproject.toml, as Alembic."""
 
-    def __init__(self, root: Path, ini_path: Path, ini_name: str) -> None:
+    def __init__(self, root: Path, ini_path: Path, ini_name: str, section: str) -> None:
         self.root = root
         self.ini_name = ini_name
+        self.section = section
         self.parser = configparser.ConfigParser({"here": ini_path.absolute().parent.as_posix()})
         self._toml: dict[str, object] | None = None
         if not ini_path.exists():
@@ -189,20 +219,21 @@ class _Config:
         value = self._value("script_location")
         if value is None:
             missing = (
-                "no `script_location` in its [alembic] section"
-                if self.parser.has_section(_SECTION)
-                else "no [alembic] section"
+                f"no `script_location` in its [{self.section}] section"
+                if self.parser.has_section(self.section)
+                else f"no [{self.section}] section (SCHEMABOT_ALEMBIC_SECTION)"
             )
             raise ScriptLocationError(
                 f"`{self.ini_name}` has {missing}, and pyproject.toml has no "
-                "`script_location` in [tool.alembic] either."
+                "`script_location` in [tool.alembic] either: set SCHEMABOT_SCRIPT_LOCATION "
+                "to the Alembic script folder."
             )
         if not isinstance(value, str):
             raise ScriptLocationError("`script_location` in pyproject.toml must be a string.")
         return _repo_path(self.root, value, self.source("script_location"))
 
     def version_locations(self) -> list[PurePosixPath]:
-        if self.parser.get(_SECTION, "version_locations", fallback=None, raw=True):
+        if self.parser.get(self.section, "version_locations", fallback=None, raw=True):
             text = self._get("version_locations")
             separator = self._separator()
             if separator is None:
@@ -222,7 +253,7 @@ class _Config:
         return [_repo_path(self.root, p, source) for p in paths]
 
     def boolean(self, key: str) -> bool:
-        if self.parser.has_option(_SECTION, key):
+        if self.parser.has_option(self.section, key):
             # Alembic compares with "true" exactly: "True" or "yes" mean false.
             return self._get(key) == "true"
         value = self._toml_value(key)
@@ -234,13 +265,13 @@ class _Config:
 
     def source(self, key: str) -> str:
         """Where the key's value comes from, for messages."""
-        if self.parser.get(_SECTION, key, fallback=None, raw=True):
+        if self.parser.get(self.section, key, fallback=None, raw=True):
             return f"`{key}` in `{self.ini_name}`"
         return f"`{key}` in pyproject.toml"
 
     def _separator(self) -> str | None:
         for key in ("path_separator", "version_path_separator"):
-            if self.parser.has_option(_SECTION, key):
+            if self.parser.has_option(self.section, key):
                 name = self._get(key)
                 if name not in _SEPARATORS:
                     raise ScriptLocationError(
@@ -250,14 +281,18 @@ class _Config:
                 return _SEPARATORS[name]
         return None
 
+    def value(self, key: str) -> object:
+        """The key's value in the ini's section, else in pyproject.toml; None when neither."""
+        return self._value(key)
+
     def _value(self, key: str) -> object:
-        if self.parser.has_option(_SECTION, key):
+        if self.parser.has_option(self.section, key):
             return self._get(key)
         return self._toml_value(key)
 
     def _get(self, key: str) -> str:
         try:
-            return self.parser.get(_SECTION, key)
+            return self.parser.get(self.section, key)
         except configparser.InterpolationError as e:
             raise ScriptLocationError(
                 f"`{key}` in `{self.ini_name}` has a bad %-substitution: only %(here)s and "

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
+from bot.core.layout import AlembicLayout
 from bot.errors import SchemabotError
 from bot.migrations.child import RESULT, URL_VARIABLE
 from bot.migrations.sandbox import PREVIEW_PATH, Confinement
@@ -47,29 +48,17 @@ class CheckoutMismatch(SchemabotError):
     """The files about to run are not the approved ones; nothing was started."""
 
 
-@dataclass(frozen=True)
-class AlembicLayout:
-    """Where Alembic's config is in the repository: the ini (run from its folder), the
-    section to read, and a script location that overrides the ini's."""
-
-    ini: str = "alembic.ini"
-    section: str | None = None
-    script_location: str | None = None
-
-    def ini_dir(self, root: Path) -> Path:
-        return root.joinpath(*PurePosixPath(self.ini).parent.parts)
-
-    def job(self, root: Path) -> dict[str, Any]:
-        """What the child needs to find the config, from the ini's folder."""
-        location = self.script_location
-        if location is not None and not PurePosixPath(location).is_absolute():
-            # The override is relative to the repository root; the child runs from the ini's.
-            location = os.path.relpath(root / location, self.ini_dir(root))
-        return {
-            "ini": PurePosixPath(self.ini).name,
-            "section": self.section,
-            "script_location": location,
-        }
+def layout_job(layout: AlembicLayout, root: Path) -> dict[str, Any]:
+    """What the child needs to find the config, from the ini's folder in a checkout at `root`."""
+    location = layout.script_location
+    if location is not None and not PurePosixPath(location).is_absolute():
+        # The override is relative to the repository root; the child runs from the ini's.
+        location = os.path.relpath(root / location, layout.ini_dir(root))
+    return {
+        "ini": PurePosixPath(layout.ini).name,
+        "section": layout.section,
+        "script_location": location,
+    }
 
 
 @dataclass(frozen=True)
@@ -159,7 +148,7 @@ class MigrationRunner:
     ) -> MigrationResult:
         payload = {
             **job,
-            **self.layout.job(checkout.root),
+            **layout_job(self.layout, checkout.root),
             "version_locations": checkout.version_locations,
         }
         child = subprocess.Popen(

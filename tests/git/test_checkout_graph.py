@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.core.revisions import (
     RevisionGraph,
 )
-from bot.git.checkout_graph import load_graph
+from bot.git.checkout_graph import load_graph, missed_revisions
 from bot.git.script_location import ScriptLocation
 from tests.support.revision_files import (
     CORPORA,
@@ -247,3 +247,12 @@ def test_a_link_to_a_file_outside_the_repository_is_not_read(tmp_path: Path) -> 
 
 
 # Broken histories
+
+
+def test_folders_set_in_code_are_noticed_and_named_by_the_setting(corpus: Path) -> None:
+    top_only = missed_revisions(corpus / "neutron", versions_at("versions"))
+    recursive = missed_revisions(corpus / "neutron", versions_at("versions", recursive=True))
+
+    assert top_only is not None and "SCHEMABOT_VERSION_LOCATIONS" in top_only
+    assert "hold 1 revision file(s), but 132 files" in top_only
+    assert recursive is None

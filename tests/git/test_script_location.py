@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from bot.git.script_location import ScriptLocation, read_script_location
 from tests.support.alembic_config import (
@@ -194,5 +196,38 @@ def test_the_override_replaces_only_the_ini_script_location(tmp_path: Path) -> N
 
 def test_an_override_that_does_not_exist(tmp_path: Path) -> None:
     assert error_from(make_repo(tmp_path, {}), override="db/migrations") == (
-        "The script folder `db/migrations` (SCHEMABOT_SCRIPT_LOCATION) does not exist."
+        "The script folder `db/migrations` (SCHEMABOT_SCRIPT_LOCATION) does not exist: set "
+        "SCHEMABOT_SCRIPT_LOCATION to the Alembic script folder."
     )
+
+
+def test_flask_migrate_keeps_no_script_location_the_ini_folder_is_the_script_folder(
+    tmp_path: Path,
+) -> None:
+    root = make_repo(
+        tmp_path,
+        {"migrations/alembic.ini": "[alembic]\n", "migrations/env.py": ""},
+        ("migrations/versions",),
+    )
+    found = read_script_location(root, "migrations/alembic.ini")
+    assert (found.script_dir, found.version_dirs) == (P("migrations"), (P("migrations/versions"),))
+
+
+def test_a_named_section_is_read_as_alembic_n_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ini = "[core]\nscript_location = core\n\n[tenant]\nscript_location = tenant\n"
+    root = make_repo(tmp_path, {"alembic.ini": ini}, ("core/versions", "tenant/versions"))
+    monkeypatch.chdir(root)
+    config = Config(str(root / "alembic.ini"), ini_section="tenant")
+    assert ScriptDirectory.from_config(config).dir == "tenant"
+    assert read_script_location(root, section="tenant").script_dir == P("tenant")
+
+
+def test_version_folders_set_in_code_are_given_by_the_setting(tmp_path: Path) -> None:
+    ini = "[alembic]\nscript_location = db\n"
+    root = make_repo(tmp_path, {"alembic.ini": ini}, ("db/versions", "db/expand", "db/x/y"))
+    listed = read_script_location(root, version_locations=("db/expand", "db/x/y"))
+    walked = read_script_location(root, version_locations=("db/**",))
+    assert (listed.version_dirs, listed.recursive) == ((P("db/expand"), P("db/x/y")), False)
+    assert (walked.version_dirs, walked.recursive) == ((P("db"),), True)

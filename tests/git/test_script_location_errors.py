@@ -22,8 +22,9 @@ def test_no_ini_and_no_override(tmp_path: Path) -> None:
 def test_no_alembic_section(tmp_path: Path) -> None:
     root = make_repo(tmp_path, {"alembic.ini": "[loggers]\nkeys = root\n"})
     assert error_from(root) == (
-        "`alembic.ini` has no [alembic] section, and pyproject.toml has no `script_location` "
-        "in [tool.alembic] either."
+        "`alembic.ini` has no [alembic] section (SCHEMABOT_ALEMBIC_SECTION), and pyproject.toml "
+        "has no `script_location` in [tool.alembic] either: set SCHEMABOT_SCRIPT_LOCATION to "
+        "the Alembic script folder."
     )
 
 
@@ -37,7 +38,8 @@ def test_a_missing_versions_folder_is_named_with_where_it_came_from(tmp_path: Pa
     (root / "migrations").mkdir()
     assert error_from(root) == (
         "The versions folder `migrations/versions` (`script_location` in `alembic.ini`) does not "
-        "exist. Git keeps no empty folders: commit a `.gitkeep` in it."
+        "exist. Git keeps no empty folders: commit a `.gitkeep` in it, or set "
+        "SCHEMABOT_VERSION_LOCATIONS to the folders that hold the revisions."
     )
 
 
@@ -52,7 +54,8 @@ def test_a_missing_version_location(tmp_path: Path) -> None:
 def test_a_missing_script_folder(tmp_path: Path) -> None:
     root = make_repo(tmp_path, {"alembic.ini": "[alembic]\nscript_location = nowhere\n"})
     assert error_from(root) == (
-        "The script folder `nowhere` (`script_location` in `alembic.ini`) does not exist."
+        "The script folder `nowhere` (`script_location` in `alembic.ini`) does not exist: set "
+        "SCHEMABOT_SCRIPT_LOCATION to the Alembic script folder."
     )
 
 
