@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     redact = Redactor()
     try:
-        settings = load_settings()
+        settings = _settings_for(args.command)
         redact = Redactor(settings.secrets())
         install_log_redaction(redact)
         command: Callable[[argparse.Namespace, Settings], int] = args.run
@@ -41,6 +41,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _settings_for(command: str) -> Settings:
+    """The settings; for `doctor`, a malformed one is its first FAIL line rather than an
+    error without a report."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        if command != "doctor":
+            raise
+        from bot.core.diagnosis import Check
+
+        print(Check("settings", False, str(exc), "fix the key it names").line())
+        raise SystemExit(1) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="draft even when the revision has an entry"
     )
     draft.set_defaults(run=_draft)
+
+    doctor = sub.add_parser("doctor", help="check the whole setup before the first serve")
+    doctor.set_defaults(run=_doctor)
     return parser
 
 
@@ -93,11 +110,24 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.socket_mode:
         settings.require("slack_signing_secret")
     log.info("settings: %s", settings.describe())
+    _require_migration_interpreter(settings)
     protect_this_process()
     services = build_services(settings, slack_client(settings))
     services.sql.confine()  # what the preview sandbox cannot enforce here is logged now
     serve(services, port=args.port, host=args.host)
     return 0
+
+
+def _require_migration_interpreter(settings: Settings) -> None:
+    """Stop at start, with the reason, when Alembic's interpreter cannot serve."""
+    from bot.migrations.runner import MigrationRunner
+
+    result = MigrationRunner("", Redactor(), python=settings.migration_interpreter).probe()
+    if not result.ok:
+        raise ConfigError(
+            f"SCHEMABOT_MIGRATION_PYTHON ({settings.migration_interpreter}) cannot run "
+            f"Alembic for schemabot: {result.error}"
+        )
 
 
 def _scan(args: argparse.Namespace, settings: Settings) -> int:
@@ -243,6 +273,16 @@ def _draft(args: argparse.Namespace, settings: Settings) -> int:
         )
     print(text, end="")
     return 0
+
+
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Every check, one line each; exit 0 only when all pass."""
+    from bot.doctor import diagnose, report
+
+    if not args.verbose:
+        # Each failure is a line of the report; the libraries' own retries would repeat it.
+        logging.getLogger().setLevel(logging.CRITICAL)
+    return 0 if report(diagnose(settings), print) else 1
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -161,8 +161,7 @@ class Applier:
             run = parts.store.advance_run(run.id, "verifying")
             versions = current_versions(parts.settings.database_url or "", parts.redact)
             if not _landed(run, versions):
-                shown = ", ".join(f"`{v}`" for v in sorted(versions)) or "no revision"
-                return self._fail(run, f"production is at {shown} afterwards", rollback_help=True)
+                return self._fail(run, _not_landed(versions, result), rollback_help=True)
             for check in (BotCheck.APPLIED, BotCheck.VERIFIED):
                 parts.store.set_checklist(revision, check.value, run.kind == "apply", BOT_ACTOR)
             run = parts.store.advance_run(run.id, "applied_doc_pending")
@@ -315,6 +314,22 @@ def fresh_folder(path: Path) -> Iterator[Path]:
 
 def _holder(run: ApplyRun) -> str:
     return f"run {run.id} ({run.kind} {run.revision})"
+
+
+def _not_landed(versions: frozenset[str], result: MigrationResult) -> str:
+    """Why the verification failed, with the database env.py really migrated when it was
+    another one than SCHEMABOT_DATABASE_URL."""
+    shown = ", ".join(f"`{v}`" for v in sorted(versions)) or "no revision"
+    text = f"production (SCHEMABOT_DATABASE_URL) is at {shown} afterwards"
+    other = result.env_database
+    if other is not None and other.url is not None:
+        theirs = ", ".join(f"`{v}`" for v in other.versions) or "no revision"
+        text += (
+            f"; the database env.py connected to ({other.url}) is at {theirs}. The team's "
+            "env.py reads its own URL (its settings, or SCHEMABOT_MIGRATION_ENV_FILE), and it "
+            "names another database than SCHEMABOT_DATABASE_URL: make them the same"
+        )
+    return text
 
 
 def _landed(run: ApplyRun, versions: frozenset[str]) -> bool:

@@ -88,6 +88,14 @@ class Clone:
                 return name
         raise WatchError("cannot tell the remote's default branch; set SCHEMABOT_BRANCH")
 
+    def dry_run_push(self, repo: Repo, commit: str, branch: str) -> str | None:
+        """Why the remote would refuse a push of `commit` to `branch`, or None if it takes it."""
+        try:
+            repo.git.push("--dry-run", "origin", f"{commit}:refs/heads/{branch}")
+        except GitCommandError as exc:
+            return self.redact(_git_reason(exc))
+        return None
+
     def checkout(self, repo: Repo, commit: str) -> None:
         """Put the work tree at `commit` (detached), so alembic.ini and the doc can be read."""
         if repo.head.is_detached and repo.head.commit.hexsha == commit:

@@ -29,6 +29,7 @@ URL_VARIABLE = "SCHEMABOT_MIGRATE_URL"
 ADVISORY_LOCK_KEY = int.from_bytes(b"schemabot", "big") & 0x7FFF_FFFF_FFFF_FFFF
 # The oldest Alembic whose command API and offline mode this program uses.
 MINIMUM_ALEMBIC = (1, 7)
+MINIMUM_PYTHON = (3, 8)
 
 Job = Dict[str, Any]
 
@@ -99,24 +100,58 @@ def _config(job: Job, url: str) -> Any:
     return config
 
 
+def _database_env_py_uses(config: Any) -> Job:
+    """Which database the team's `env.py` connects to, and its `alembic_version` there: the
+    parent checks it is the one it verifies (settings can point `env.py` elsewhere)."""
+    from alembic import util
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(config)
+    seen: Job = {}
+
+    def look(revision: Any, context: Any) -> list[Any]:
+        seen["url"] = str(util.obfuscate_url_pw(context.connection.engine.url))
+        seen["versions"] = sorted(context.get_current_heads())
+        return []
+
+    try:
+        with EnvironmentContext(config, script, fn=look, dont_mutate=True):
+            script.run_env()
+    except Exception as exc:
+        seen["error"] = f"{type(exc).__name__}: {exc}"
+    return seen
+
+
+def _probe() -> Job:
+    """Whether this interpreter can serve: a recent enough Python and Alembic."""
+    python = ".".join(str(part) for part in sys.version_info[:3])
+    if sys.version_info < MINIMUM_PYTHON:
+        oldest = ".".join(str(part) for part in MINIMUM_PYTHON)
+        return {"ok": False, "python": python, "error": f"Python {python} is older than {oldest}"}
+    try:
+        import alembic
+    except ImportError as exc:
+        return {"ok": False, "python": python, "error": f"Alembic cannot be imported ({exc})"}
+    version = tuple(int(part) for part in alembic.__version__.split(".")[:2])
+    served = version >= MINIMUM_ALEMBIC
+    oldest = ".".join(str(part) for part in MINIMUM_ALEMBIC)
+    return {
+        "ok": served,
+        "python": python,
+        "alembic": alembic.__version__,
+        "error": None if served else f"Alembic {alembic.__version__} is older than {oldest}",
+    }
+
+
 def run(job: Job) -> Job:
+    action = job["action"]
+    if action == "probe":
+        return _probe()
     from alembic import command
 
     url = os.environ[URL_VARIABLE]
     config = _config(job, url)
-    action = job["action"]
-    if action == "probe":
-        import alembic
-
-        version = tuple(int(part) for part in alembic.__version__.split(".")[:2])
-        served = version >= MINIMUM_ALEMBIC
-        oldest = ".".join(str(part) for part in MINIMUM_ALEMBIC)
-        return {
-            "ok": served,
-            "python": ".".join(str(part) for part in sys.version_info[:3]),
-            "alembic": alembic.__version__,
-            "error": None if served else f"Alembic {alembic.__version__} is older than {oldest}",
-        }
     if action == "sql":
         buffer = io.StringIO()
         config.output_buffer = buffer
@@ -130,7 +165,7 @@ def run(job: Job) -> Job:
             command.downgrade(config, job["target"])
         else:
             raise ValueError(f"unknown action {action!r}")
-    return {"ok": True}
+        return {"ok": True, "env_database": _database_env_py_uses(config)}
 
 
 def main() -> int:

@@ -80,6 +80,18 @@ class MigrationResult:
     sql: str | None = None
     timed_out: bool = False
     cut: bool = False
+    env_database: EnvDatabase | None = None
+    found: Mapping[str, str] = field(default_factory=dict)
+    """What the child reported about itself (`python`, `alembic` versions of a probe)."""
+
+
+@dataclass(frozen=True)
+class EnvDatabase:
+    """The database the team's `env.py` connected to, as the child saw it afterwards."""
+
+    url: str | None
+    versions: tuple[str, ...]
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,23 @@ class MigrationRunner:
         verify(checkout)
         argv = [self.python, str(CHILD)]
         return self._run(argv, env, checkout, job, on_line, output_limit=None)
+
+    def probe(self) -> MigrationResult:
+        """Whether the migration interpreter can run the child: Python and Alembic versions
+        (in `found`), or why not (in `error`)."""
+        env = {"PATH": PREVIEW_PATH, "PYTHONDONTWRITEBYTECODE": "1"}
+        try:
+            result = self._run(
+                [self.python, str(CHILD)],
+                env,
+                Checkout(CHILD.parent),
+                {"action": "probe"},
+                None,
+                output_limit=PREVIEW_OUTPUT_LIMIT,
+            )
+        except OSError as exc:
+            return MigrationResult(False, f"{self.python} cannot be started ({exc.strerror})", ())
+        return result
 
     def offline_sql(
         self,
@@ -285,4 +314,18 @@ class _Reading:
             self.redact(str(error)) if error else None,
             lines,
             self.redact(str(sql)) if isinstance(sql, str) else None,
+            env_database=self._env_database(self.result.get("env_database")),
+            found={
+                key: str(self.result[key]) for key in ("python", "alembic") if key in self.result
+            },
+        )
+
+    def _env_database(self, seen: object) -> EnvDatabase | None:
+        if not isinstance(seen, dict):
+            return None
+        url, versions, error = seen.get("url"), seen.get("versions"), seen.get("error")
+        return EnvDatabase(
+            self.redact(str(url)) if url else None,
+            tuple(str(v) for v in versions) if isinstance(versions, list) else (),
+            self.redact(str(error)) if error else None,
         )
