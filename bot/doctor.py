@@ -189,9 +189,13 @@ def _preview(
         export_tree(clone, tip, tree)
         confinement = probe(private_paths(settings), settings.migration_interpreter)
         confinement.prepare(Path(folder), writable=[home])
-        result = runner.offline_sql(Checkout(tree), start, head.revision, confinement, home)
-    if not result.ok:
-        last = (result.error or "no SQL").strip().splitlines()[-1:]
+        result = runner.offline_sql(
+            Checkout(tree), [(head.revision, start, head.revision)], confinement, home
+        )
+    rendered = result.rendered.get(head.revision)
+    if rendered is None or rendered.sql is None:
+        why = (rendered.error if rendered else None) or result.error or "no SQL"
+        last = why.strip().splitlines()[-1:]
         yield Check(
             "preview",
             False,

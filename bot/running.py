@@ -89,12 +89,19 @@ def publish_all(services: Services, revisions: Iterable[str], moved: Iterable[st
     pending = store.list_revisions(pending_only=True)
     missing = [r.revision for r in pending if not store.get_card(r.revision)]
     on_moved = [r.revision for r in pending if (main if r.on_main else r.branch) in moved]
-    for revision in dict.fromkeys([*revisions, *missing, *on_moved]):
-        try:
-            services.review_sql(revision)
-        except Exception:
-            log.exception("could not render the SQL of %s", revision)
+    touched = list(dict.fromkeys([*revisions, *missing, *on_moved]))
+    # The cards first, saying their SQL is on its way: a preview takes a process.
+    for revision in touched:
         services.refresh_card(revision)
+    try:
+        rendered = services.review_sql(touched)
+    except Exception:
+        log.exception("could not render the SQL of %s", ", ".join(touched))
+        return
+    for revision in rendered:
+        # A card Slack refused just now is posted, SQL and all, at the next scan.
+        if store.get_card(revision) is not None:
+            services.refresh_card(revision)
 
 
 class RunningBot:

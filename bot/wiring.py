@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +34,12 @@ from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH, Scanner
 from bot.migrations.runner import MigrationRunner
 from bot.migrations.sandbox import probe
-from bot.migrations.sql_preview import PREVIEW_TIMEOUT_SECONDS, SqlReviewer, dialect_url
+from bot.migrations.sql_preview import (
+    PREVIEW_TIMEOUT_SECONDS,
+    Pending,
+    SqlReviewer,
+    dialect_url,
+)
 from bot.redact import Redactor
 from bot.reviewing import Reviews
 from bot.slack.publisher import CardNotifier, CardPublisher
@@ -133,22 +138,25 @@ class Services:
         except Exception:
             log.exception("could not post or update the card of %s", revision)
 
-    def review_sql(self, revision: str) -> None:
-        """Render and lint the revision's SQL once per version of its file (slow: a process),
-        for the revisions SCHEMABOT_SQL_PREVIEW says."""
-        record = self.store.get_revision(revision)
-        if record is None or record.history or record.removed_at is not None:
-            return
-        if not previewed(self.settings.sql_preview, record.on_main):
-            return
-        if self.store.sql_review(revision, record.blob_sha) is not None:
-            return
-        branch = self.builder.main_branch if record.on_main else record.branch
-        parsed = self.repository.revision(branch, record.path)
-        tip = self.repository.tip(branch)
-        if parsed is None or tip is None:
-            return
-        self.sql.review(record, parsed, tip)
+    def review_sql(self, revisions: Iterable[str]) -> list[str]:
+        """Render and lint the SQL of each revision that has none for its current file yet
+        (slow: a sandboxed process per branch tip), as SCHEMABOT_SQL_PREVIEW allows; returns
+        the revisions that got a review."""
+        pending: list[Pending] = []
+        for revision in revisions:
+            record = self.store.get_revision(revision)
+            if record is None or record.history or record.removed_at is not None:
+                continue
+            if not previewed(self.settings.sql_preview, record.on_main):
+                continue
+            if self.store.sql_review(revision, record.blob_sha) is not None:
+                continue
+            branch = self.builder.main_branch if record.on_main else record.branch
+            parsed = self.repository.revision(branch, record.path)
+            tip = self.repository.tip(branch)
+            if parsed is not None and tip is not None:
+                pending.append(Pending(record, parsed, tip))
+        return list(self.sql.review_all(pending)) if pending else []
 
     def pending(self) -> list[CardSnapshot]:
         return [self.snapshot(r.revision) for r in self.store.list_revisions(pending_only=True)]

@@ -123,6 +123,19 @@ def _database_env_py_uses(config: Any) -> Job:
     return seen
 
 
+def _offline(config: Any, target: str) -> Job:
+    """The offline SQL from one `start:end` (or `end`), or why Alembic could not render it."""
+    from alembic import command
+
+    buffer = io.StringIO()
+    config.output_buffer = buffer
+    try:
+        command.upgrade(config, target, sql=True)
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {"sql": buffer.getvalue()}
+
+
 def _probe() -> Job:
     """Whether this interpreter can serve: a recent enough Python and Alembic."""
     python = ".".join(str(part) for part in sys.version_info[:3])
@@ -153,10 +166,10 @@ def run(job: Job) -> Job:
     url = os.environ[URL_VARIABLE]
     config = _config(job, url)
     if action == "sql":
-        buffer = io.StringIO()
-        config.output_buffer = buffer
-        command.upgrade(config, job["target"], sql=True)
-        return {"ok": True, "sql": buffer.getvalue()}
+        return {
+            "ok": True,
+            "sqls": {key: _offline(config, target) for key, target in job["targets"]},
+        }
     _set_lock_timeout(int(job.get("lock_timeout", 10)))
     with _advisory_lock(url):
         if action == "upgrade":

@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
@@ -41,6 +41,8 @@ PASSED_THROUGH = frozenset(
 )
 PASSED_PREFIXES = ("PG",)
 PREVIEW_OUTPUT_LIMIT = 8 * 1024 * 1024
+"""What a preview may print per revision it renders, up to PREVIEW_OUTPUT_TARGETS of them."""
+PREVIEW_OUTPUT_TARGETS = 8
 READ_CHUNK = 64 * 1024
 
 
@@ -77,12 +79,21 @@ class MigrationResult:
     ok: bool
     error: str | None
     output: tuple[str, ...]
-    sql: str | None = None
+    rendered: Mapping[str, Rendered] = field(default_factory=dict)
+    """Offline SQL by key, each or why it could not be rendered."""
     timed_out: bool = False
     cut: bool = False
     env_database: EnvDatabase | None = None
     found: Mapping[str, str] = field(default_factory=dict)
     """What the child reported about itself (`python`, `alembic` versions of a probe)."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One revision's offline SQL, or why Alembic could not render it."""
+
+    sql: str | None
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -143,14 +154,15 @@ class MigrationRunner:
     def offline_sql(
         self,
         checkout: Checkout,
-        start: str | None,
-        end: str,
+        targets: Sequence[tuple[str, str | None, str]],
         confinement: Confinement,
         home: Path,
     ) -> MigrationResult:
-        """The SQL Alembic would run from `start` (None: the base) to `end`, offline, in the
-        preview sandbox: `home` is its writable HOME and TMPDIR."""
-        job = {"action": "sql", "target": f"{start}:{end}" if start else end}
+        """For each `(key, start, end)`, the SQL Alembic would run from `start` (None: the
+        base) to `end`, offline, all in one child in the preview sandbox (one start-up for
+        a push of many revisions): `home` is its writable HOME and TMPDIR."""
+        ranges = [[key, f"{start}:{end}" if start else end] for key, start, end in targets]
+        job = {"action": "sql", "targets": ranges}
         env = {
             "PATH": f"{Path(self.python).parent}:{PREVIEW_PATH}",
             "HOME": str(home),
@@ -164,7 +176,8 @@ class MigrationRunner:
         stage = home.parent / "stage"
         stage.mkdir(exist_ok=True)
         argv = confinement.command([self.python, str(CHILD.resolve())], env, cwd, stage)
-        return self._run(argv, None, checkout, job, None, output_limit=PREVIEW_OUTPUT_LIMIT)
+        limit = PREVIEW_OUTPUT_LIMIT * min(len(targets), PREVIEW_OUTPUT_TARGETS)
+        return self._run(argv, None, checkout, job, None, output_limit=limit)
 
     def _run(
         self,
@@ -308,17 +321,29 @@ class _Reading:
             tail = "\n".join(lines[-5:])
             return MigrationResult(False, f"the Alembic process ended unexpectedly:\n{tail}", lines)
         error = self.result.get("error")
-        sql = self.result.get("sql")
         return MigrationResult(
             bool(self.result.get("ok")),
             self.redact(str(error)) if error else None,
             lines,
-            self.redact(str(sql)) if isinstance(sql, str) else None,
+            self._rendered(self.result.get("sqls")),
             env_database=self._env_database(self.result.get("env_database")),
             found={
                 key: str(self.result[key]) for key in ("python", "alembic") if key in self.result
             },
         )
+
+    def _rendered(self, sqls: object) -> dict[str, Rendered]:
+        if not isinstance(sqls, dict):
+            return {}
+        found = {}
+        for key, value in sqls.items():
+            value = value if isinstance(value, dict) else {}
+            sql, error = value.get("sql"), value.get("error")
+            found[str(key)] = Rendered(
+                self.redact(sql) if isinstance(sql, str) else None,
+                self.redact(str(error)) if error else None,
+            )
+        return found
 
     def _env_database(self, seen: object) -> EnvDatabase | None:
         if not isinstance(seen, dict):

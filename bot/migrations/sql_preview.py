@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,19 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DIALECT_URL = "postgresql://"
 PREVIEW_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A revision whose SQL is wanted: its record, its parsed file, its branch's tip."""
+
+    record: RevisionRecord
+    revision: Revision
+    tip: str
+
+
+def _start(revision: Revision) -> str | None:
+    return revision.down_revisions[0] if revision.down_revisions else None
 
 
 def dialect_url(database_url: str | None) -> str:
@@ -58,33 +71,62 @@ class SqlReviewer:
         self, record: RevisionRecord, revision: Revision, branch_tip: str
     ) -> SqlReviewRecord:
         """The SQL review of the revision as it is at `branch_tip` (computed once per blob)."""
-        known = self.store.sql_review(record.revision, record.blob_sha)
-        if known is not None:
-            return known
-        if revision.is_merge:
-            return self._save(record, None, "a merge revision: it runs no SQL of its own")
-        start = revision.down_revisions[0] if revision.down_revisions else None
+        return self.review_all([Pending(record, revision, branch_tip)])[record.revision]
+
+    def review_all(self, pending: Sequence[Pending]) -> dict[str, SqlReviewRecord]:
+        """The SQL reviews of several revisions: those of one branch tip rendered by one
+        child, from one copy of the tree (a push of many revisions costs one start-up)."""
+        reviews: dict[str, SqlReviewRecord] = {}
+        by_tip: dict[str, list[Pending]] = {}
+        for item in pending:
+            record = item.record
+            known = self.store.sql_review(record.revision, record.blob_sha)
+            if known is not None:
+                reviews[record.revision] = known
+            elif item.revision.is_merge:
+                reviews[record.revision] = self._save(
+                    record, None, "a merge revision: it runs no SQL of its own"
+                )
+            else:
+                by_tip.setdefault(item.tip, []).append(item)
+        for tip, items in by_tip.items():
+            reviews.update(self._render(tip, items))
+        return reviews
+
+    def _render(self, tip: str, items: list[Pending]) -> dict[str, SqlReviewRecord]:
+        targets = [
+            (item.record.revision, _start(item.revision), item.record.revision) for item in items
+        ]
         with tempfile.TemporaryDirectory(prefix="schemabot-preview-") as folder:
             root, tree, home = Path(folder), Path(folder, "tree"), Path(folder, "home")
             tree.mkdir()
             home.mkdir()
             try:
-                export_tree(self.clone, branch_tip, tree)
+                export_tree(self.clone, tip, tree)
             except SchemabotError as exc:
-                return self._save(record, None, f"the preview was not run: {exc}")
+                reason = f"the preview was not run: {exc}"
+                return {
+                    item.record.revision: self._save(item.record, None, reason) for item in items
+                }
             confinement = self.confine()
             confinement.prepare(root, writable=[home])
-            result = self.runner.offline_sql(
-                Checkout(tree), start, record.revision, confinement, home
-            )
-        if not result.ok or result.sql is None:
-            reason = (result.error or "Alembic printed no SQL").strip().splitlines() or ["?"]
-            return self._save(record, None, f"the preview failed: {reason[-1][:500]}")
-        sql = result.sql.strip() + "\n"
-        findings: tuple[LintFinding, ...] = ()
-        if self.dialect == "postgresql":
-            findings = lint(self._as_run(sql), self.exclude)
-        return self._save(record, sql, None, findings)
+            result = self.runner.offline_sql(Checkout(tree), targets, confinement, home)
+        reviews = {}
+        for item in items:
+            rendered = result.rendered.get(item.record.revision)
+            if rendered is None or rendered.sql is None:
+                why = (rendered.error if rendered else None) or result.error or "no SQL printed"
+                last = why.strip().splitlines()[-1:] or ["?"]
+                reviews[item.record.revision] = self._save(
+                    item.record, None, f"the preview failed: {last[0][:500]}"
+                )
+                continue
+            sql = rendered.sql.strip() + "\n"
+            findings: tuple[LintFinding, ...] = ()
+            if self.dialect == "postgresql":
+                findings = lint(self._as_run(sql), self.exclude)
+            reviews[item.record.revision] = self._save(item.record, sql, None, findings)
+        return reviews
 
     def _save(
         self,

@@ -23,6 +23,10 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
+# Answers that stay the same until someone changes the workspace or reinstalls the app:
+# remembered, so every card render does not ask again.
+LASTING_LOOKUP_ERRORS = frozenset({"users_not_found", "missing_scope", "not_allowed_token_type"})
+
 
 class CardPublisher:
     def __init__(
@@ -52,9 +56,12 @@ class CardPublisher:
         try:
             user = self.client.users_lookupByEmail(email=email)["user"]["id"]
         except SlackApiError as exc:
-            if exc.response.get("error") != "users_not_found":
-                log.warning("users.lookupByEmail failed: %s", exc.response.get("error"))
+            error = exc.response.get("error")
+            if error not in LASTING_LOOKUP_ERRORS:
+                log.warning("users.lookupByEmail failed: %s", error)
                 return None
+            if error != "users_not_found":
+                log.warning("users.lookupByEmail cannot work: %s", error)
             user = None
         with self._guard:
             self._authors[email] = user

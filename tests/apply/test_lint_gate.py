@@ -28,7 +28,7 @@ def test_lint_errors_block_until_an_approver_overrides_them_with_a_reason(team: 
 
     with pytest.raises(GateFailed, match="not been linted yet"):
         applier.request(DEMO_PENDING.revision, APPLIER)
-    services.review_sql(DEMO_PENDING.revision)
+    services.review_sql([DEMO_PENDING.revision])
     with pytest.raises(GateFailed, match="`require-concurrent-index-creation`"):
         applier.request(DEMO_PENDING.revision, APPLIER)
     with pytest.raises(ReviewError, match="approver other than the author"):
@@ -51,7 +51,7 @@ def test_lint_errors_block_until_an_approver_overrides_them_with_a_reason(team: 
 
 def test_without_the_gate_lint_errors_do_not_block(team: Team) -> None:
     approve_and_tick(team, DEMO_PENDING.revision)
-    team.services.review_sql(DEMO_PENDING.revision)
+    team.services.review_sql([DEMO_PENDING.revision])
 
     run = team.applier.execute(team.applier.request(DEMO_PENDING.revision, APPLIER))
 

@@ -36,7 +36,7 @@ def test_the_ack_does_not_wait_for_the_card_update(slackbot: SlackBot) -> None:
     assert delivery.status == 200 and delivery.seconds < 1.0
     assert "Approved 1/1" not in shown_at_ack
     slackbot.wait_for_card(lambda text: "Approved 1/1" in text)
-    assert [c.status for c in slackbot.fake.calls("chat.update")] == [429, 200]
+    assert [c.status for c in slackbot.updates()] == [429, 200]
 
 
 def test_every_request_in_a_review_is_acked_within_three_seconds(slackbot: SlackBot) -> None:
@@ -116,5 +116,5 @@ def test_a_repeated_click_is_counted_once(slackbot: SlackBot) -> None:
 
     assert (click.status, again.status) == (200, 200)
     slackbot.wait_for_card(lambda text: "Approved 1/1" in text)
-    settled(slackbot, lambda: len(slackbot.fake.calls("chat.update")) == 1)
+    settled(slackbot, lambda: len(slackbot.updates()) == 1)
     assert actions(slackbot) == [(REVIEWER, "approve")]

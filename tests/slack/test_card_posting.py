@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY
 from tests.support.card_reading import (
     DOC,
@@ -38,7 +40,9 @@ def test_a_pushed_revision_gets_exactly_one_card(slackbot: SlackBot) -> None:
 
     [card] = slackbot.cards()
     assert len(slackbot.fake.calls("chat.postMessage")) == 1
-    assert slackbot.fake.calls("chat.update") == []
+    # The card is posted at once, and filled in with its SQL when rendered: nothing more.
+    [sql_filled_in] = slackbot.fake.calls("chat.update")
+    assert "SQL it runs" in json.dumps(sql_filled_in.args["blocks"])
     assert card.text.startswith(f"Schema review: {REVISION}")
 
 

@@ -37,7 +37,7 @@ def test_an_approval_updates_the_card_in_place(slackbot: SlackBot) -> None:
     assert delivery.status == 200
     card = slackbot.wait_for_card(lambda text: "Approved 1/1" in text)
     assert card.ts == posted.ts and len(slackbot.cards()) == 1
-    [update] = slackbot.fake.calls("chat.update")
+    [update] = slackbot.updates()
     assert (update.args["channel"], update.args["ts"], update.ok) == (CHANNEL, posted.ts, True)
     assert f":white_check_mark: Approved by <@{REVIEWER}>" in texts(block(card, "verdicts"))
     assert approvals(slackbot) == [(REVIEWER, "approve")]
@@ -53,7 +53,7 @@ def test_the_author_cannot_approve_their_own_revision(slackbot: SlackBot) -> Non
     assert REVISION in refusal and "You wrote" in refusal
     assert slackbot.fake.ephemerals(DEVELOPER)[0].channel == CHANNEL
     assert approvals(slackbot) == []
-    assert slackbot.fake.calls("chat.update") == []
+    assert slackbot.updates() == []
     assert slackbot.card().blocks == posted.blocks
 
 
@@ -120,7 +120,7 @@ def test_request_changes_asks_for_a_reason_and_shows_it(slackbot: SlackBot) -> N
     assert opened.ok and opened.args["trigger_id"] == payload_of(click.request)["trigger_id"]
     [modal] = slackbot.fake.views_opened
     assert (modal["callback_id"], modal["private_metadata"]) == ("request_changes", REVISION)
-    assert slackbot.fake.calls("chat.update") == []
+    assert slackbot.updates() == []
 
     submitted = slackbot.submit_request_changes("Create the index concurrently", REVIEWER)
 

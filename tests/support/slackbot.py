@@ -47,7 +47,7 @@ from bot.standin.signing import (
     slash_command,
     view_submission,
 )
-from bot.standin.slack_api import FakeSlack
+from bot.standin.slack_api import Call, FakeSlack
 from bot.standin.workspace import APP_TOKEN, BOT_TOKEN, JSON, Message
 from bot.wiring import Services, build_services
 from tests.support.gitrepos import DANA, Developer, make_origin
@@ -176,6 +176,7 @@ class SlackBot:
         self._thread: threading.Thread | None = None
         self._handler: SocketModeHandler | None = None
         self._errors = _ErrorLog()
+        self._updates_seen = 0
 
     # -- life ---------------------------------------------------------------------------
 
@@ -293,11 +294,17 @@ class SlackBot:
         self.dev.push()
 
     def review_pending(self) -> Message:
-        """The seed taken as history, then DEMO_PENDING pushed with its entry: its card."""
+        """The seed taken as history, then DEMO_PENDING pushed with its entry: its card,
+        posted and then filled in with its SQL. `updates()` counts from here."""
         self.scan()
         self.push_revision(DEMO_PENDING, DEMO_PENDING_ENTRY)
         self.scan()
+        self._updates_seen = len(self.fake.calls("chat.update"))
         return self.card(DEMO_PENDING.revision)
+
+    def updates(self) -> list[Call]:
+        """The `chat.update` calls since `review_pending()` returned."""
+        return self.fake.calls("chat.update")[self._updates_seen :]
 
     # -- what Slack shows ---------------------------------------------------------------
 
