@@ -26,6 +26,7 @@ from bot.core.gates import (
     check_rollback,
 )
 from bot.core.records import BOT_ACTOR, ApplyRun, RunKind, RunState
+from bot.core.text import Bold, Code, Fenced, Text, User, as_text
 from bot.errors import SchemabotError
 from bot.git.doc_push import DocPusher, worktree
 from bot.migrations.backup import run_backup
@@ -45,7 +46,7 @@ class ApplyNotifier(Protocol):
 
     def card_changed(self, revision: str) -> None: ...
 
-    def progress(self, revision: str, text: str) -> None: ...
+    def progress(self, revision: str, text: Text) -> None: ...
 
 
 class Applier:
@@ -117,24 +118,32 @@ class Applier:
             self.notifier.card_changed(revision)
             self.notifier.progress(
                 revision,
-                f":gear: {verb} `{revision}` in production, as asked by <@{run.requested_by}>.",
+                Text(
+                    f":gear: {verb} ",
+                    Code(revision),
+                    " in production, as asked by ",
+                    User(run.requested_by),
+                    ".",
+                ),
             )
             main = self.main_branch()
             tip = parts.repository.tip(main)
             if tip is None:
-                return self._fail(run, f"the remote has no branch `{main}`")
+                return self._fail(run, Text("the remote has no branch ", Code(main)))
             with worktree(parts.clone, tip, self._run_dir(run)) as checkout:
                 if parts.settings.backup_command:
                     run = parts.store.advance_run(run.id, "backing_up")
                     error = self._backup()
                     if error:
                         return self._fail(
-                            run, f"the backup failed, so nothing was migrated: {error}"
+                            run, Text(f"the backup failed, so nothing was migrated: {error}")
                         )
                     parts.store.set_checklist(revision, BotCheck.BACKUP.value, True, BOT_ACTOR)
-                    self.notifier.progress(revision, ":floppy_disk: Backup created.")
+                    self.notifier.progress(revision, Text(":floppy_disk: Backup created."))
                 run = parts.store.advance_run(run.id, "migrating")
-                throttle = Throttle(lambda text: self.notifier.progress(revision, f"```{text}```"))
+                throttle = Throttle(
+                    lambda text: self.notifier.progress(revision, Text(Fenced(text)))
+                )
                 result = self._migrate(run, checkout, throttle.add)
                 throttle.close()
             if not result.ok:
@@ -142,18 +151,24 @@ class Applier:
             run = parts.store.advance_run(run.id, "verifying")
             versions = current_versions(parts.settings.database_url or "", parts.redact)
             if not _landed(run, versions):
-                shown = ", ".join(f"`{v}`" for v in sorted(versions)) or "no revision"
-                return self._fail(run, f"production is at {shown} afterwards", rollback_help=True)
+                shown = Text.join(", ", (Code(v) for v in sorted(versions))) or Text("no revision")
+                return self._fail(
+                    run, Text("production is at ", shown, " afterwards"), rollback_help=True
+                )
             for check in (BotCheck.APPLIED, BotCheck.VERIFIED):
                 parts.store.set_checklist(revision, check.value, run.kind == "apply", BOT_ACTOR)
             run = parts.store.advance_run(run.id, "applied_doc_pending")
             self.notifier.progress(
                 revision,
-                f":white_check_mark: Verified in production. Updating `{parts.settings.doc}`…",
+                Text(
+                    ":white_check_mark: Verified in production. Updating ",
+                    Code(parts.settings.doc),
+                    "…",
+                ),
             )
             return self.finish_document(run)
         except SchemabotError as exc:
-            return self._fail(run, str(exc))
+            return self._fail(run, exc.text)
         finally:
             parts.store.release_lock(APPLY_LOCK, _holder(run))
             self.notifier.card_changed(revision)
@@ -199,23 +214,37 @@ class Applier:
                 f"{message}\n\nCommitted by schemabot for {run.requested_by} (run {run.id}).",
             )
         except SchemabotError as exc:
-            message = parts.redact(str(exc))
+            reason = parts.redact.text(exc.text)
+            message = str(reason)
             if run.error != message:
                 self.notifier.progress(
                     revision,
-                    ":warning: Production is changed, but the document update is pending: "
-                    f"{message}. schemabot keeps retrying.",
+                    Text(
+                        ":warning: Production is changed, but the document update is pending: ",
+                        reason,
+                        ". schemabot keeps retrying.",
+                    ),
                 )
             return parts.store.advance_run(run.id, "applied_doc_pending", error=message)
         parts.store.set_checklist(
             revision, BotCheck.STATUS_UPDATED.value, run.kind == "apply", BOT_ACTOR
         )
         run = parts.store.advance_run(run.id, "succeeded", doc_commit=commit)
-        where = f"commit `{commit[:12]}`" if commit else "the document already said so"
+        where = (
+            Text("commit ", Code(commit[:12])) if commit else Text("the document already said so")
+        )
         done = "applied and verified" if run.kind == "apply" else "rolled back"
         self.notifier.progress(
             revision,
-            f":rocket: `{revision}` is {done}; `{parts.settings.doc}` updated ({where}).",
+            Text(
+                ":rocket: ",
+                Code(revision),
+                f" is {done}; ",
+                Code(parts.settings.doc),
+                " updated (",
+                where,
+                ").",
+            ),
         )
         self.notifier.card_changed(revision)
         return run
@@ -241,8 +270,10 @@ class Applier:
                     run = parts.store.advance_run(run.id, "applied_doc_pending")
                     self.notifier.progress(
                         run.revision,
-                        "schemabot restarted: production has the migration, "
-                        "so the document update goes on.",
+                        Text(
+                            "schemabot restarted: production has the migration, "
+                            "so the document update goes on."
+                        ),
                     )
                     self.finish_document(run)
                 else:
@@ -254,8 +285,12 @@ class Applier:
                     )
                     self.notifier.progress(
                         run.revision,
-                        ":warning: schemabot restarted during this apply. "
-                        "Production was not changed; run `/schema apply` again.",
+                        Text(
+                            ":warning: schemabot restarted during this apply. "
+                            "Production was not changed; run ",
+                            Code("/schema apply"),
+                            " again.",
+                        ),
                     )
             parts.store.release_lock(APPLY_LOCK, _holder(run))
             self.notifier.card_changed(run.revision)
@@ -269,20 +304,25 @@ class Applier:
             self.parts.redact,
         )
 
-    def _fail(self, run: ApplyRun, error: str, rollback_help: bool = False) -> ApplyRun:
+    def _fail(self, run: ApplyRun, error: str | Text, rollback_help: bool = False) -> ApplyRun:
         parts = self.parts
-        error = parts.redact(error)
-        run = parts.store.advance_run(run.id, "failed", error=error)
-        text = (
-            f":x: Applying `{run.revision}` failed: {error}\n"
-            f"Nothing was committed to `{parts.settings.doc}`."
+        reason = parts.redact.text(as_text(error))
+        run = parts.store.advance_run(run.id, "failed", error=str(reason))
+        text = Text(
+            ":x: Applying ",
+            Code(run.revision),
+            " failed: ",
+            reason,
+            "\nNothing was committed to ",
+            Code(parts.settings.doc),
+            ".",
         )
         if rollback_help:
             doc = parts.repository.doc(self.main_branch())
             procedure = doc.rollback_procedure() if doc else ""
             if procedure:
-                text += f"\n\n*The team's rollback procedure*\n{procedure}"
-        self.notifier.progress(run.revision, text[:3900])
+                text += Text("\n\n", Bold("The team's rollback procedure"), "\n", procedure)
+        self.notifier.progress(run.revision, text)
         return run
 
     def _run_dir(self, run: ApplyRun, suffix: str = "migrate") -> Path:

@@ -18,6 +18,7 @@ from bot.core.records import BOT_ACTOR, RevisionRecord, SqlReviewRecord
 from bot.core.review import ReviewState
 from bot.core.revision_file import Revision
 from bot.core.revisions import RevisionGraph
+from bot.core.text import Code, Text, User
 
 REQUIRED_FIELDS = (
     "Type",
@@ -42,7 +43,7 @@ class Finding:
     """Something the bot found itself, for reviewers to weigh."""
 
     level: Level
-    text: str
+    text: Text
 
 
 @dataclass(frozen=True)
@@ -121,47 +122,69 @@ def findings(
     """What the bot found about the revision itself, for reviewers to weigh."""
     found: list[Finding] = []
     if record.removed_at is not None:
-        found.append(Finding(Level.ERROR, "The revision file was removed from the branch."))
+        found.append(Finding(Level.ERROR, Text("The revision file was removed from the branch.")))
     elif parsed is None:
-        found.append(Finding(Level.ERROR, f"`{record.path}` cannot be read on `{branch}`."))
+        found.append(
+            Finding(Level.ERROR, Text(Code(record.path), " cannot be read on ", Code(branch), "."))
+        )
     if doc is None:
-        found.append(Finding(Level.ERROR, f"`{doc_path}` is missing on `{branch}`."))
+        found.append(
+            Finding(Level.ERROR, Text(Code(doc_path), " is missing on ", Code(branch), "."))
+        )
     elif entry is None:
         found.append(
-            Finding(Level.ERROR, f"No entry for this revision in `{doc_path}` on `{branch}`.")
+            Finding(
+                Level.ERROR,
+                Text("No entry for this revision in ", Code(doc_path), " on ", Code(branch), "."),
+            )
         )
     else:
         missing = entry.missing_fields(REQUIRED_FIELDS, doc.template)
         if missing:
-            found.append(Finding(Level.WARNING, "Entry is missing: " + ", ".join(missing) + "."))
+            found.append(
+                Finding(Level.WARNING, Text("Entry is missing: " + ", ".join(missing) + "."))
+            )
         if len(doc.duplicate_entries(record.revision, record.path)) > 1:
-            found.append(Finding(Level.WARNING, f"More than one entry in `{doc_path}` claims it."))
+            found.append(
+                Finding(
+                    Level.WARNING, Text("More than one entry in ", Code(doc_path), " claims it.")
+                )
+            )
     if len(graph.heads) > 1:
-        heads = ", ".join(f"`{head}`" for head in graph.heads)
+        heads = Text.join(", ", (Code(head) for head in graph.heads))
+        merge = 'alembic merge -m "merge heads" ' + " ".join(graph.heads)
         found.append(
             Finding(
                 Level.WARNING,
-                f"`{main_branch}` has {len(graph.heads)} heads ({heads}): "
-                f'join them with `alembic merge -m "merge heads" {" ".join(graph.heads)}`.',
+                Text(
+                    Code(main_branch),
+                    f" has {len(graph.heads)} heads (",
+                    heads,
+                    "): join them with ",
+                    Code(merge),
+                    ".",
+                ),
             )
         )
     for problem in graph.problems:
         if problem.revision in {record.revision, None} or problem.path == record.path:
-            found.append(Finding(Level.ERROR, problem.detail))
+            found.append(Finding(Level.ERROR, Text(problem.detail)))
     if database_backend in NON_TRANSACTIONAL_DDL and record.removed_at is None:
         found.append(
             Finding(
                 Level.WARNING,
-                f"Production is {database_backend}, which can't roll back DDL: "
-                "a migration that fails half way leaves it half applied.",
+                Text(
+                    f"Production is {database_backend}, which can't roll back DDL: "
+                    "a migration that fails half way leaves it half applied."
+                ),
             )
         )
     if state.stale_approvals:
-        names = ", ".join(f"<@{verdict.user_id}>" for verdict in state.stale_approvals)
+        names = Text.join(", ", (User(verdict.user_id) for verdict in state.stale_approvals))
         found.append(
             Finding(
                 Level.WARNING,
-                f"The file changed after approval by {names}: they must approve again.",
+                Text("The file changed after approval by ", names, ": they must approve again."),
             )
         )
     return tuple(found)

@@ -7,11 +7,12 @@ apply path gathers the values (git, the store, the production database) and call
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.records import LockRecord
 from bot.core.review import ReviewState
 from bot.core.revisions import RevisionGraph
+from bot.core.text import Code, Text, User
 from bot.errors import SchemabotError
 
 
@@ -19,7 +20,7 @@ from bot.errors import SchemabotError
 class Gate:
     name: str
     met: bool
-    detail: str = ""
+    detail: Text = field(default_factory=Text)
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,10 @@ class GateReport:
     def passed(self) -> bool:
         return not self.unmet
 
-    def refusal(self, verb: str = "apply") -> str:
-        lines = [f"Can't {verb} `{self.revision}` yet:"]
-        lines += [f"• {gate.detail}" for gate in self.unmet]
-        return "\n".join(lines)
+    def refusal(self, verb: str = "apply") -> Text:
+        lines = [Text(f"Can't {verb} ", Code(self.revision), " yet:")]
+        lines += [Text("• ", gate.detail) for gate in self.unmet]
+        return Text.lines(lines)
 
 
 class GateFailed(SchemabotError):
@@ -97,26 +98,36 @@ def check_apply(facts: ApplyFacts) -> GateReport:
         Gate(
             "permission",
             facts.user in facts.appliers,
-            f"<@{facts.user}> may not apply migrations (SCHEMABOT_APPLIERS)",
+            Text(User(facts.user), " may not apply migrations (SCHEMABOT_APPLIERS)"),
         ),
         _approvals(state),
         Gate(
             "no change requests",
             not state.change_requests,
-            "changes were requested by "
-            + ", ".join(f"<@{v.user_id}>" for v in state.change_requests),
+            Text(
+                "changes were requested by ",
+                Text.join(", ", (User(v.user_id) for v in state.change_requests)),
+            ),
         ),
         _checklist(facts),
         Gate(
             "on main",
             facts.on_main,
-            f"the revision is not on `{facts.main_branch}` of the remote yet: merge it first",
+            Text(
+                "the revision is not on ",
+                Code(facts.main_branch),
+                " of the remote yet: merge it first",
+            ),
         ),
-        Gate("documented", facts.has_entry, f"it has no entry in `{facts.doc_path}`"),
+        Gate("documented", facts.has_entry, Text("it has no entry in ", Code(facts.doc_path))),
         Gate(
             "in graph",
             facts.revision in facts.graph.revisions,
-            f"`{facts.revision}` is not in the revision graph of `{facts.main_branch}`",
+            Text(
+                Code(facts.revision),
+                " is not in the revision graph of ",
+                Code(facts.main_branch),
+            ),
         ),
     ]
     gates += _production(facts)
@@ -127,9 +138,9 @@ def check_apply(facts: ApplyFacts) -> GateReport:
         Gate(
             "no apply running",
             lock is None,
-            f"another apply is running ({lock.holder}, since {lock.acquired_at:%H:%M UTC})"
+            Text(f"another apply is running ({lock.holder}, since {lock.acquired_at:%H:%M UTC})")
             if lock
-            else "",
+            else Text(),
         )
     )
     return GateReport(facts.revision, tuple(gates))
@@ -140,20 +151,24 @@ def _approvals(state: ReviewState) -> Gate:
     detail = f"it has {have} of the {need} approval{'s' if need > 1 else ''} it needs"
     if state.stale_approvals:
         detail += f" ({len(state.stale_approvals)} went stale when the file changed)"
-    return Gate("approvals", have >= need, detail)
+    return Gate("approvals", have >= need, Text(detail))
 
 
 def _lint(facts: ApplyFacts) -> Gate:
     if facts.lint_errors is None:
-        return Gate("lint", False, "its SQL has not been linted yet: try again in a moment")
+        return Gate("lint", False, Text("its SQL has not been linted yet: try again in a moment"))
     if facts.state.lint_override is not None or not facts.lint_errors:
         return Gate("lint", True)
-    rules = ", ".join(f"`{rule}`" for rule in dict.fromkeys(facts.lint_errors))
+    rules = Text.join(", ", (Code(rule) for rule in dict.fromkeys(facts.lint_errors)))
     return Gate(
         "lint",
         False,
-        f"squawk flags errors in its SQL ({rules}): fix them, or an approver runs "
-        f"`/schema override-lint {facts.revision} <why it is safe>`",
+        Text(
+            "squawk flags errors in its SQL (",
+            rules,
+            "): fix them, or an approver runs ",
+            Code(f"/schema override-lint {facts.revision} <why it is safe>"),
+        ),
     )
 
 
@@ -162,7 +177,7 @@ def _checklist(facts: ApplyFacts) -> Gate:
     return Gate(
         "checklist",
         not unticked,
-        "checklist items not ticked: " + "; ".join(unticked),
+        Text("checklist items not ticked: " + "; ".join(unticked)),
     )
 
 
@@ -170,7 +185,9 @@ def _production(facts: ApplyFacts) -> list[Gate]:
     if facts.production is None:
         return [
             Gate(
-                "database", False, facts.database_error or "the production database did not answer"
+                "database",
+                False,
+                Text(facts.database_error or "the production database did not answer"),
             )
         ]
     applied = applied_closure(facts.graph, facts.production)
@@ -180,13 +197,15 @@ def _production(facts: ApplyFacts) -> list[Gate]:
         Gate(
             "not applied",
             facts.revision not in applied,
-            f"`{facts.revision}` is already applied in production",
+            Text(Code(facts.revision), " is already applied in production"),
         ),
         Gate(
             "dependencies",
             not missing,
-            "production lacks what it builds on; apply first, in order: "
-            + ", ".join(f"`{rev}`" for rev in missing),
+            Text(
+                "production lacks what it builds on; apply first, in order: ",
+                Text.join(", ", (Code(rev) for rev in missing)),
+            ),
         ),
     ]
 
@@ -209,29 +228,34 @@ def check_rollback(facts: RollbackFacts) -> GateReport:
         Gate(
             "permission",
             facts.user in facts.appliers,
-            f"<@{facts.user}> may not roll back migrations (SCHEMABOT_APPLIERS)",
+            Text(User(facts.user), " may not roll back migrations (SCHEMABOT_APPLIERS)"),
         ),
         Gate(
             "in graph",
             revision is not None,
-            f"`{facts.revision}` is not in the revision graph of the main branch",
+            Text(Code(facts.revision), " is not in the revision graph of the main branch"),
         ),
         Gate(
             "not a merge",
             revision is None or not revision.is_merge,
-            "it is a merge revision: roll it back by hand with `alembic downgrade`",
+            Text("it is a merge revision: roll it back by hand with ", Code("alembic downgrade")),
         ),
     ]
     if facts.production is None:
-        gates.append(Gate("database", False, facts.database_error or "the database did not answer"))
+        gates.append(
+            Gate("database", False, Text(facts.database_error or "the database did not answer"))
+        )
     else:
         gates.append(
             Gate(
                 "current",
                 facts.revision in facts.production,
-                f"production is not at `{facts.revision}` "
-                f"(it is at {', '.join(sorted(facts.production)) or 'nothing'}): "
-                "only the newest applied revision can be rolled back",
+                Text(
+                    "production is not at ",
+                    Code(facts.revision),
+                    f" (it is at {', '.join(sorted(facts.production)) or 'nothing'}): "
+                    "only the newest applied revision can be rolled back",
+                ),
             )
         )
     lock = facts.lock
@@ -239,7 +263,7 @@ def check_rollback(facts: RollbackFacts) -> GateReport:
         Gate(
             "no apply running",
             lock is None,
-            f"another apply is running ({lock.holder})" if lock else "",
+            Text(f"another apply is running ({lock.holder})") if lock else Text(),
         )
     )
     return GateReport(facts.revision, tuple(gates))

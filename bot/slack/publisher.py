@@ -16,10 +16,21 @@ from slack_sdk.errors import SlackApiError
 
 from bot.card_builder import SnapshotBuilder
 from bot.core.records import CardRecord, RevisionRecord
-from bot.slack.cards import review_card
+from bot.core.text import Text
+from bot.errors import SchemabotError
+from bot.slack.cards import Message, degraded_card, review_card
+from bot.slack.limits import MESSAGE_TEXT_LIMIT
+from bot.slack.markup import render
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# What Slack answers when it will never take the card as it is; anything else (a rate
+# limit, an outage) is tried again by a later cycle.
+REFUSALS = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_arguments", "no_text"}
+)
+UNEXPECTED = "an unexpected error; the details are in schemabot's log."
 
 
 class CardPublisher:
@@ -54,7 +65,12 @@ class CardPublisher:
         return str(user) if user else None
 
     def publish(self, revision: str) -> CardRecord | None:
-        """Post the card if it has none yet, else update it in place."""
+        """Post the card if it has none yet, else update it in place.
+
+        A card that cannot be built, or that Slack refuses, is posted degraded (what failed,
+        the file's path), so every revision shows up; a claim whose card was not posted is
+        released on any failure, so a later scan posts it.
+        """
         with self._guard:
             lock = self._locks[revision]
         with lock:
@@ -64,32 +80,70 @@ class CardPublisher:
             card = self.store.get_card(revision)
             if card is None and not self.store.claim_card(revision):
                 return None
-            snapshot = self.builder.build(revision, self.author_user(record), notified=True)
-            message = review_card(snapshot)
-            blocks = [block.to_dict() for block in message.blocks]
-            if card is not None:
-                self.client.chat_update(
-                    channel=card.channel, ts=card.ts, text=message.text, blocks=blocks
-                )
-                return self.store.set_card(revision, card.channel, card.ts)
+            posted = False
             try:
-                response = self.client.chat_postMessage(
-                    channel=self.channel, text=message.text, blocks=blocks, unfurl_links=False
-                )
-            except SlackApiError:
-                self.store.release_card_claim(revision)
+                message = self._message(record)
+                if card is not None:
+                    self._send(record, message, card)
+                    return self.store.set_card(revision, card.channel, card.ts)
+                channel, ts = self._send(record, message, None)
+                posted = True
+                log.info("posted the review card of %s", revision)
+                return self.store.set_card(revision, channel, ts)
+            except BaseException:
+                if card is None and not posted:
+                    self.store.release_card_claim(revision)
                 raise
-            log.info("posted the review card of %s", revision)
-            return self.store.set_card(revision, str(response["channel"]), str(response["ts"]))
 
-    def reply(self, revision: str, text: str) -> None:
+    def _message(self, record: RevisionRecord) -> Message:
+        """The full card, or the degraded one when it cannot be built."""
+        try:
+            snapshot = self.builder.build(record.revision, self.author_user(record), notified=True)
+            return review_card(snapshot)
+        except SchemabotError as exc:
+            log.warning("the card of %s is degraded: %s", record.revision, exc)
+            return degraded_card(record.revision, record.path, exc.text)
+        except Exception:
+            log.exception("the card of %s could not be built", record.revision)
+            return degraded_card(record.revision, record.path, Text(UNEXPECTED))
+
+    def _send(
+        self, record: RevisionRecord, message: Message, card: CardRecord | None
+    ) -> tuple[str, str]:
+        """Post or update the card; one Slack refuses goes out degraded, saying why."""
+        try:
+            return self._deliver(message, card)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            if error not in REFUSALS:
+                raise
+            log.error("Slack refused the card of %s: %s", record.revision, error)
+            why = Text(f"Slack refused it ({error}); the details are in schemabot's log.")
+            return self._deliver(degraded_card(record.revision, record.path, why), card)
+
+    def _deliver(self, message: Message, card: CardRecord | None) -> tuple[str, str]:
+        blocks = [block.to_dict() for block in message.blocks]
+        if card is not None:
+            self.client.chat_update(
+                channel=card.channel, ts=card.ts, text=message.text, blocks=blocks
+            )
+            return card.channel, card.ts
+        response = self.client.chat_postMessage(
+            channel=self.channel, text=message.text, blocks=blocks, unfurl_links=False
+        )
+        return str(response["channel"]), str(response["ts"])
+
+    def reply(self, revision: str, text: Text | str) -> None:
         """A reply in the card's thread (apply progress, outcomes)."""
         card = self.store.get_card(revision)
         if card is None:
             log.warning("no card for %s; thread reply dropped: %s", revision, text)
             return
         self.client.chat_postMessage(
-            channel=card.channel, thread_ts=card.ts, text=text, unfurl_links=False
+            channel=card.channel,
+            thread_ts=card.ts,
+            text=render(text, MESSAGE_TEXT_LIMIT),
+            unfurl_links=False,
         )
 
 
@@ -105,7 +159,7 @@ class CardNotifier:
         except SlackApiError as exc:
             log.warning("could not update the card of %s: %s", revision, exc.response.get("error"))
 
-    def progress(self, revision: str, text: str) -> None:
+    def progress(self, revision: str, text: Text) -> None:
         try:
             self.publisher.reply(revision, text)
         except SlackApiError as exc:
