@@ -12,11 +12,12 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.revisions import RevisionGraph
 from bot.core.status_report import list_text, status_text
+from bot.core.text import plain
 from bot.errors import SchemabotError
 from bot.git.checkout_graph import load_graph
 from bot.git.scan import MAIN_BRANCH
 from bot.git.script_location import read_script_location
-from bot.redact import Redactor, install_log_redaction
+from bot.redact import Redactor, install_log_redaction, secrets_in_url
 
 log = logging.getLogger("schemabot")
 
@@ -32,12 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     redact = Redactor()
     try:
         settings = load_settings()
-        redact = Redactor(settings.secrets())
+        redact = Redactor([*settings.secrets(), *secrets_in_url(settings.database_url)])
         install_log_redaction(redact)
         command: Callable[[argparse.Namespace, Settings], int] = args.run
         return command(args, settings)
     except (SchemabotError, ConfigError) as exc:
-        print(f"schemabot: {redact(str(exc))}", file=sys.stderr)
+        print(f"schemabot: {redact(plain(exc.text))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -199,7 +200,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
     try:
         if args.revision is None:
-            print(list_text(services.pending(), services.store.list_locks()))
+            print(plain(list_text(services.pending(), services.store.list_locks())))
             recent = services.store.recent_audit(limit=10)
             if recent:
                 print("Recent activity:")
@@ -208,7 +209,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"  {when} {event.actor} {event.action} {event.revision or ''}".rstrip())
             return 0
         revision = services.reviews.resolve(args.revision)
-        print(status_text(services.snapshot(revision), services.store.audit_for(revision)))
+        print(plain(status_text(services.snapshot(revision), services.store.audit_for(revision))))
     finally:
         services.store.close()
     return 0

@@ -26,7 +26,7 @@ from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
 from bot.git.scan import Scanner
 from bot.migrations.sql_preview import SqlReviewer
-from bot.redact import Redactor
+from bot.redact import Redactor, secrets_in_url
 from bot.reviewing import Reviews
 from bot.slack.publisher import CardNotifier, CardPublisher
 from storage.store import Store
@@ -146,7 +146,7 @@ def build_services(
     clock: Callable[[], datetime] = utc_now,
 ) -> Services:
     """Open the store and the clone; with a client, cards can be posted."""
-    redact = Redactor(settings.secrets())
+    redact = Redactor([*settings.secrets(), *secrets_in_url(settings.database_url)])
     store = Store.open(settings.state_db_path, clock)
     clone = Clone(settings.repo_url or "", settings.clone_dir, redact)
     repository = RepositoryView(clone, settings.doc, settings.alembic_ini, settings.script_location)
