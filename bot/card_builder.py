@@ -42,7 +42,8 @@ class SnapshotBuilder:
         main = self.main_branch
         branch = main if record.on_main else record.branch
         parsed = self.repository.revision(branch, record.path)
-        doc = self.repository.doc(branch)
+        document = self.repository.document(branch)
+        doc = document.doc
         entry = doc.entry_for(revision, record.path) if doc is not None else None
         doc_path = self.repository.doc_path
         found = findings(
@@ -56,6 +57,8 @@ class SnapshotBuilder:
             doc_path,
             main,
             self.database_backend,
+            document.problem,
+            self.repository.links(branch, record.path),
         )
         found += disagreements(
             self.repository.read(branch, record.path), record.path, entry, parsed

@@ -21,6 +21,7 @@ from bot.core.draft import draft_entry
 from bot.core.operations import analyze
 from bot.core.review import ReviewPolicy
 from bot.core.revision_file import parse_revision_source
+from bot.core.text import plain
 from bot.errors import SchemabotError
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
@@ -129,6 +130,14 @@ class Services:
         parsed = self.repository.revision(branch, record.path)
         tip = self.repository.tip(branch)
         if parsed is None or tip is None:
+            return
+        unread = self.repository.links(branch, record.path)
+        if unread:
+            # Alembic would follow the link in a checkout, anywhere on this machine.
+            error = f"not rendered: {plain(unread[0])}"
+            self.store.save_sql_review(
+                record.revision, record.blob_sha, self.sql.dialect, None, (), error
+            )
             return
         self.sql.review(record, parsed, tip)
 

@@ -118,9 +118,15 @@ def findings(
     doc_path: str,
     main_branch: str,
     database_backend: str | None,
+    doc_problem: Text | None = None,
+    unread: tuple[Text, ...] = (),
 ) -> tuple[Finding, ...]:
-    """What the bot found about the revision itself, for reviewers to weigh."""
-    found: list[Finding] = []
+    """What the bot found about the revision itself, for reviewers to weigh.
+
+    `doc_problem`: why the document on the branch was not read; `unread`: files the bot
+    would read that it did not (symbolic links), each said in full.
+    """
+    found: list[Finding] = [Finding(Level.ERROR, problem) for problem in unread]
     if record.removed_at is not None:
         found.append(Finding(Level.ERROR, Text("The revision file was removed from the branch.")))
     elif parsed is None:
@@ -128,9 +134,8 @@ def findings(
             Finding(Level.ERROR, Text(Code(record.path), " cannot be read on ", Code(branch), "."))
         )
     if doc is None:
-        found.append(
-            Finding(Level.ERROR, Text(Code(doc_path), " is missing on ", Code(branch), "."))
-        )
+        missing = Text(Code(doc_path), " is missing on ", Code(branch), ".")
+        found.append(Finding(Level.ERROR, doc_problem or missing))
     elif entry is None:
         found.append(
             Finding(
@@ -139,10 +144,10 @@ def findings(
             )
         )
     else:
-        missing = entry.missing_fields(REQUIRED_FIELDS, doc.template)
-        if missing:
+        absent = entry.missing_fields(REQUIRED_FIELDS, doc.template)
+        if absent:
             found.append(
-                Finding(Level.WARNING, Text("Entry is missing: " + ", ".join(missing) + "."))
+                Finding(Level.WARNING, Text("Entry is missing: " + ", ".join(absent) + "."))
             )
         if len(doc.duplicate_entries(record.revision, record.path)) > 1:
             found.append(
