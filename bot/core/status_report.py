@@ -14,6 +14,9 @@ from bot.core.review import ReviewStatus
 from bot.core.text import Bold, Code, Text, User
 
 DONE_STATUSES = {ReviewStatus.APPLIED, ReviewStatus.REMOVED}
+# However many revisions or items there are, an answer names this many and counts the rest.
+REVISIONS_LISTED = 40
+CHECKLIST_LISTED = 50
 
 
 def in_production_before(snap: CardSnapshot) -> bool:
@@ -57,12 +60,14 @@ def list_text(snapshots: Sequence[CardSnapshot], locks: Sequence[LockRecord] = (
         )
         return Text.lines(lines)
     lines.append(Text(Bold("Pending schema changes"), f" ({len(snapshots)})"))
-    for snap in snapshots:
+    for snap in snapshots[:REVISIONS_LISTED]:
         missing = needs(snap)
         still = f" — needs {', '.join(missing)}" if missing else " — ready to apply"
         lines.append(
             Text("• ", Code(snap.revision), f" {snap.title}: {snap.state.status_line}{still}")
         )
+    if len(snapshots) > REVISIONS_LISTED:
+        lines.append(Text(f"…and {len(snapshots) - REVISIONS_LISTED} more."))
     return Text.lines(lines)
 
 
@@ -92,7 +97,7 @@ def status_text(snap: CardSnapshot, history: Sequence[AuditEvent]) -> Text:
     ]
     if snap.checklist:
         lines.append("Checklist:")
-        for line in snap.checklist:
+        for line in snap.checklist[:CHECKLIST_LISTED]:
             mark = "[x]" if line.done else "[ ]"
             who: Text | str = ""
             if line.done:
@@ -102,6 +107,8 @@ def status_text(snap: CardSnapshot, history: Sequence[AuditEvent]) -> Text:
                     else (Text(" (", User(line.by), ")") if line.by else "")
                 )
             lines.append(Text(f"  {mark} {line.entry.text}", who))
+        if len(snap.checklist) > CHECKLIST_LISTED:
+            lines.append(f"  …and {len(snap.checklist) - CHECKLIST_LISTED} more items")
     errors = [f for f in snap.findings if f.level is not Level.INFO]
     lines += [Text("Found: ", finding.text) for finding in errors]
     missing = needs(snap)

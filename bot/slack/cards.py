@@ -243,11 +243,9 @@ def _checklist_blocks(snap: CardSnapshot) -> list[Block]:
         blocks.append(ActionsBlock(block_id=checklist_block_id(snap.revision), elements=elements))
         if len(manual) > len(shown):
             more = Text(
-                f"…and {len(manual) - len(shown)} more items in ",
+                f"…and {len(manual) - len(shown)} more items in the checklist of ",
                 Code(snap.doc_path),
-                ": ",
-                Code("schemabot status"),
-                " lists them all.",
+                ", not shown here.",
             )
             blocks.append(context("checklist_more", more))
     if snap.bot_items:
