@@ -261,9 +261,8 @@ def _box(done: bool) -> str:
 
 
 def _option(line: ChecklistLine) -> Option:
-    return Option(
-        value=line.entry.key, text=PlainTextObject(text=clip(line.entry.text, OPTION_TEXT_LIMIT))
-    )
+    shown = clip(line.entry.text.strip() or line.entry.key, OPTION_TEXT_LIMIT)
+    return Option(value=line.entry.key, text=PlainTextObject(text=shown))
 
 
 def _buttons(revision: str) -> ActionsBlock:

@@ -69,7 +69,7 @@ def sql_blocks(snap: CardSnapshot) -> list[Block]:
     if review.sql is None:
         note = render(Text("No SQL to show: ", review.error or "Alembic rendered nothing"), 2900)
         return [ContextBlock(block_id="sql", elements=[MarkdownTextObject(text=note)])]
-    title = render(Text(Bold("SQL it runs"), f" ({review.dialect}, offline)\n"))
+    title = render(Text(Bold("SQL it runs"), f" ({review.dialect}, offline)"), 200) + "\n"
     blocks: list[Block] = [
         SectionBlock(block_id="sql", text=MarkdownTextObject(text=title + _excerpt(review.sql)))
     ]
