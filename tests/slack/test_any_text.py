@@ -117,7 +117,12 @@ def snapshots(draw: st.DrawFn) -> CardSnapshot:
     sql = SqlReviewRecord(
         revision, "0", draw(TEXT), draw(st.one_of(st.none(), TEXT)), (lint,), draw(TEXT), NOW
     )
-    finding = Finding(Level.ERROR, Text(draw(TEXT), Code(draw(TEXT)), User(draw(TEXT))))
+    # A user id from Slack is mentioned; anything else handed over as one is not.
+    not_an_id = "x" + draw(TEXT)
+    finding = Finding(
+        Level.ERROR,
+        Text(draw(TEXT), Code(draw(TEXT)), User(draw(USER_ID)), User(not_an_id)),
+    )
     return CardSnapshot(
         revision=revision,
         title=draw(TEXT),
@@ -142,7 +147,9 @@ def mentions_in(snap: CardSnapshot) -> set[str]:
         users.append(state.lint_override.actor)
     if snap.author_user:
         users.append(snap.author_user)
-    return {f"<@{user}>" for user in users}
+    for finding in snap.findings:
+        users += [part.id for part in finding.text.parts if isinstance(part, User)]
+    return {f"<@{user}>" for user in users if not user.startswith("x")}
 
 
 def only_the_bots_markup(texts: Iterable[str], allowed: set[str]) -> None:
@@ -200,7 +207,8 @@ def test_the_home_tab(snaps: list[CardSnapshot], needs: list[str]) -> None:
     texts = list(mrkdwn_texts(shown))
     # A link to a card, labelled with its revision (escaped: no `<` or `>` in the label).
     links = {t for text in texts for t in live_tokens(text) if t.startswith(f"<{PERMALINK}|")}
-    only_the_bots_markup(texts, links)
+    mentions = set().union(*(mentions_in(snap) for snap in snaps)) if snaps else set()
+    only_the_bots_markup(texts, links | mentions)
 
 
 @SETTINGS
