@@ -44,6 +44,13 @@ class CardPublisher:
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._guard = threading.Lock()
         self._authors: dict[str, str | None] = {}
+        self._degraded: set[str] = set()
+
+    @property
+    def degraded(self) -> frozenset[str]:
+        """Revisions whose card is the degraded one: worth building again each cycle."""
+        with self._guard:
+            return frozenset(self._degraded)
 
     def author_user(self, record: RevisionRecord) -> str | None:
         """The Slack id of the revision's git author, looked up by email (cached)."""
@@ -82,11 +89,11 @@ class CardPublisher:
                 return None
             posted = False
             try:
-                message = self._message(record)
+                message, whole = self._message(record)
                 if card is not None:
-                    self._send(record, message, card)
+                    self._send(record, message, card, whole)
                     return self.store.set_card(revision, card.channel, card.ts)
-                channel, ts = self._send(record, message, None)
+                channel, ts = self._send(record, message, None, whole)
                 posted = True
                 log.info("posted the review card of %s", revision)
                 return self.store.set_card(revision, channel, ts)
@@ -95,31 +102,35 @@ class CardPublisher:
                     self.store.release_card_claim(revision)
                 raise
 
-    def _message(self, record: RevisionRecord) -> Message:
-        """The full card, or the degraded one when it cannot be built."""
+    def _message(self, record: RevisionRecord) -> tuple[Message, bool]:
+        """The full card, or the degraded one when it cannot be built; and which it is."""
         try:
             snapshot = self.builder.build(record.revision, self.author_user(record), notified=True)
-            return review_card(snapshot)
+            return review_card(snapshot), True
         except SchemabotError as exc:
             log.warning("the card of %s is degraded: %s", record.revision, exc)
-            return degraded_card(record.revision, record.path, exc.text)
+            return degraded_card(record.revision, record.path, exc.text), False
         except Exception:
             log.exception("the card of %s could not be built", record.revision)
-            return degraded_card(record.revision, record.path, Text(UNEXPECTED))
+            return degraded_card(record.revision, record.path, Text(UNEXPECTED)), False
 
     def _send(
-        self, record: RevisionRecord, message: Message, card: CardRecord | None
+        self, record: RevisionRecord, message: Message, card: CardRecord | None, whole: bool
     ) -> tuple[str, str]:
         """Post or update the card; one Slack refuses goes out degraded, saying why."""
         try:
-            return self._deliver(message, card)
+            sent = self._deliver(message, card)
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             if error not in REFUSALS:
                 raise
             log.error("Slack refused the card of %s: %s", record.revision, error)
             why = Text(f"Slack refused it ({error}); the details are in schemabot's log.")
-            return self._deliver(degraded_card(record.revision, record.path, why), card)
+            sent = self._deliver(degraded_card(record.revision, record.path, why), card)
+            whole = False
+        with self._guard:
+            (self._degraded.discard if whole else self._degraded.add)(record.revision)
+        return sent
 
     def _deliver(self, message: Message, card: CardRecord | None) -> tuple[str, str]:
         blocks = [block.to_dict() for block in message.blocks]
