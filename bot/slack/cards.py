@@ -135,7 +135,7 @@ def degraded_card(revision: str, path: str | None, problem: Text | str) -> Messa
         where,
         ": ",
         problem,
-        "\nThe card comes back in full once this is fixed.",
+        "\nOnce this is fixed, the full card replaces this one at its next update.",
     )
     blocks: list[Block] = [
         HeaderBlock(block_id="title", text=PlainTextObject(text=clip(revision, HEADER_LIMIT))),
