@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 LIVE = re.compile(r"<[^<>]*>")
 FRAGMENT = 24
+# The Web API methods (and response_url posts) whose text Slack renders for people.
+SHOWN = frozenset(
+    {"chat.postMessage", "chat.update", "chat.postEphemeral", "response_url"}
+    | {"views.open", "views.push", "views.update", "views.publish"}
+)
 
 
 def displayed(text: str) -> str:
@@ -67,3 +73,35 @@ def repository_fragments(untrusted: str) -> list[str]:
             stop = end + 1 if end >= 0 else start + FRAGMENT
             fragments.append(untrusted[start:stop])
     return [fragment for fragment in fragments if len(fragment) > 1]
+
+
+@dataclass(frozen=True)
+class LiveMarkup:
+    """Text marked as the repository's that reached Slack as live mrkdwn."""
+
+    method: str
+    fragment: str
+    text: str
+
+
+class RepositoryText:
+    """The strings a test marked as the repository's, and where any of them went live."""
+
+    def __init__(self) -> None:
+        self._fragments: set[str] = set()
+        self._found: list[LiveMarkup] = []
+
+    def mark(self, texts: Iterable[str]) -> None:
+        self._fragments.update(f for text in texts for f in repository_fragments(text))
+
+    def inspect(self, method: str, args: Mapping[str, Any]) -> None:
+        """Record each marked `<…>` that a call Slack renders carries unescaped."""
+        if method not in SHOWN or not self._fragments:
+            return
+        for text in message_texts(args):
+            for fragment in self._fragments:
+                if fragment in text:
+                    self._found.append(LiveMarkup(method, fragment, text[:500]))
+
+    def found(self) -> list[LiveMarkup]:
+        return list(self._found)

@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.standin.mrkdwn import message_texts, repository_fragments
+from bot.standin.mrkdwn import LiveMarkup, RepositoryText
 from bot.standin.web_methods import METHODS, SCOPES, Args, respond
 from bot.standin.workspace import (
     APP_TOKEN,
@@ -68,24 +68,10 @@ class Call:
         return self.response.get("error")
 
 
-@dataclass(frozen=True)
-class LiveMarkup:
-    """Text marked as the repository's that reached Slack as live mrkdwn."""
-
-    method: str
-    fragment: str
-    text: str
-
-
 # A response_url takes five posts within thirty minutes of the interaction
 # (docs.slack.dev, "Handling user interaction": response_url).
 RESPONSE_URL_USES = 5
 RESPONSE_URL_SECONDS = 30 * 60
-# The methods whose arguments Slack renders for people to read.
-_SHOWN = frozenset(
-    {"chat.postMessage", "chat.update", "chat.postEphemeral", "response_url"}
-    | {"views.open", "views.push", "views.update", "views.publish"}
-)
 
 
 @dataclass(frozen=True)
@@ -118,8 +104,7 @@ class FakeSlack:
         self._failures: dict[str, list[_Failure]] = {}
         self._hooks: dict[str, Hook] = {}
         self._hook_uses: dict[str, list[float]] = {}
-        self._untrusted: list[str] = []
-        self._live_markup: list[LiveMarkup] = []
+        self._repository_text = RepositoryText()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -258,21 +243,12 @@ class FakeSlack:
         """Mark `texts` as written by whoever can push to the repository: from now on, any
         `<…>` of theirs that reaches Slack unescaped (a mention, a link) is recorded."""
         with self._lock:
-            self._untrusted.extend(texts)
+            self._repository_text.mark(texts)
 
     def live_markup(self) -> list[LiveMarkup]:
         """Every place where marked text reached Slack as live markup; [] when none did."""
         with self._lock:
-            return list(self._live_markup)
-
-    def _inspect(self, method: str, args: Args) -> None:
-        if method not in _SHOWN or not self._untrusted:
-            return
-        fragments = {f for text in self._untrusted for f in repository_fragments(text)}
-        for text in message_texts(args):
-            for fragment in fragments:
-                if fragment in text:
-                    self._live_markup.append(LiveMarkup(method, fragment, text[:500]))
+            return self._repository_text.found()
 
     # -- failure injection --------------------------------------------------------------
 
@@ -319,7 +295,7 @@ class FakeSlack:
             if method == "auth.test" and body["ok"]:
                 headers["x-oauth-scopes"] = ",".join(sorted(self.scopes))
             if body["ok"]:
-                self._inspect(method, args)
+                self._repository_text.inspect(method, args)
             self._record(Call(method, args, token, status, body))
         return status, body, headers
 
@@ -341,7 +317,7 @@ class FakeSlack:
                     except SlackError as refusal:
                         status, body = 400, refusal.body
             if status == 200:
-                self._inspect("response_url", args)
+                self._repository_text.inspect("response_url", args)
             self._record(Call("response_url", args, None, status, body))
         return status, body, {}
 

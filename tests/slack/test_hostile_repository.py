@@ -235,6 +235,10 @@ def test_answers_modals_drafts_and_the_home_tab_stay_plain(hostile: Hostile) -> 
     listed = displayed(bot.command("list", REVIEWER).text)
     assert f"{LINK} {HERE}" in listed
     bot.command(f"rollback {FIELDS.revision}", REVIEWER)
+    asked = len(bot.fake.calls("response_url"))
+    bot.command(f"apply {FIELDS.revision}", REVIEWER)
+    refusal = bot.wait_for(lambda: bot.fake.calls("response_url")[asked + 1 :])[0]
+    assert f"Can't apply `{FIELDS.revision}` yet" in displayed(str(refusal.args["text"]))
     opened_view(bot, FIELDS.revision, "request_changes")
     bot.submit_request_changes(f"Please drop {PING} and {LINK}", REVIEWER)
     bot.wait_for_card(lambda text: "requested changes" in text, FIELDS.revision)
