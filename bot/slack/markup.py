@@ -20,8 +20,8 @@ from bot.core.text import Bold, Code, Part, Text, User
 ELLIPSIS = "…"
 FENCE = "```"
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,40}$")
-_URL = re.compile(r"^https?://[^\s<>|]+$")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,40}")
+_URL = re.compile(r"https?://[^\s<>|]+")
 # Slack has no escape for a backtick: inside a span it would end the span, so it is shown
 # as the look-alike MODIFIER LETTER GRAVE ACCENT; in a block, a zero-width space keeps
 # any two backticks from touching, so no ``` can close it early.
@@ -84,14 +84,14 @@ def fence(text: str, limit: int = 3000) -> str:
 
 def mention(user_id: str) -> str:
     """A mention of a Slack user; anything but a user id is shown as text, never parsed."""
-    if _USER_ID.match(user_id):
+    if _USER_ID.fullmatch(user_id):
         return f"<@{user_id}>"
     return escape(f"@{user_id}")
 
 
 def link(url: str, label: str) -> str:
     """A link whose label is shown as written; a URL Slack could misread is left out."""
-    if _URL.match(url):
+    if _URL.fullmatch(url):
         return f"<{url}|{escape(label.replace('|', '¦'))}>"
     return escape(label)
 

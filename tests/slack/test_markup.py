@@ -64,6 +64,7 @@ def test_only_a_slack_user_id_becomes_a_mention() -> None:
     assert mention("W0ENTERPR1") == "<@W0ENTERPR1>"
     assert mention("<!channel>") == "@&lt;!channel&gt;"
     assert mention("schemabot") == "@schemabot"
+    assert mention("U0DANA0001\n") == "@U0DANA0001\n"
 
 
 def test_links_show_their_label_as_written() -> None:
@@ -72,6 +73,7 @@ def test_links_show_their_label_as_written() -> None:
     )
     assert link("javascript:alert(1)", "x") == "x"
     assert link("https://evil.example|<!channel>", "x") == "x"
+    assert link("https://team.slack.com/x\n", "x") == "x"
 
 
 def test_plain_text_objects_are_cut_but_not_escaped() -> None:
