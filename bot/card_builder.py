@@ -5,6 +5,7 @@ The findings themselves are the core's (bot/core/card.py); this only fetches the
 
 from __future__ import annotations
 
+from bot.core.bundle import version_key
 from bot.core.card import CardSnapshot, card_title, checklist_lines, disagreements, findings
 from bot.core.checklist import SEED_REQUIRED_ITEMS
 from bot.git.authorship import Authorship
@@ -49,7 +50,8 @@ class SnapshotBuilder:
         main = self.main_branch
         branch = main if record.on_main else record.branch
         parsed = self.repository.revision(branch, record.path)
-        doc = self.repository.doc(branch)
+        document = self.repository.document(branch)
+        doc = document.doc
         entry = doc.entry_for(revision, record.path) if doc is not None else None
         doc_path = self.repository.doc_path
         found = findings(
@@ -64,6 +66,8 @@ class SnapshotBuilder:
             main,
             self.database_backend,
             self.required_items,
+            document.problem,
+            self.repository.links(branch, record.path),
         )
         found += disagreements(
             self.repository.read(branch, record.path), record.path, entry, parsed
@@ -82,5 +86,5 @@ class SnapshotBuilder:
             findings=found,
             checklist=checklist_lines(doc, entry, state, notified),
             state=state,
-            sql=self.store.sql_review(revision, record.blob_sha),
+            sql=self.store.sql_review(revision, version_key(record.blob_sha, state.bundle)),
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.revisions import RevisionGraph
 from bot.core.status_report import list_text, status_text
+from bot.core.text import plain
 from bot.errors import SchemabotError
 from bot.git.checkout_graph import load_graph, missed_revisions
 from bot.git.scan import MAIN_BRANCH
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command: Callable[[argparse.Namespace, Settings], int] = args.run
         return command(args, settings)
     except (SchemabotError, ConfigError) as exc:
-        print(f"schemabot: {redact(str(exc))}", file=sys.stderr)
+        print(f"schemabot: {redact(plain(exc.text))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -241,7 +242,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
     try:
         if args.revision is None:
-            print(list_text(services.pending(), services.store.list_locks()))
+            print(plain(list_text(services.pending(), services.store.list_locks())))
             recent = services.store.recent_audit(limit=10)
             if recent:
                 print("Recent activity:")
@@ -250,7 +251,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"  {when} {event.actor} {event.action} {event.revision or ''}".rstrip())
             return 0
         revision = services.reviews.resolve(args.revision)
-        print(status_text(services.snapshot(revision), services.store.audit_for(revision)))
+        print(plain(status_text(services.snapshot(revision), services.store.audit_for(revision))))
     finally:
         services.store.close()
     return 0

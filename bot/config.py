@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.core.layout import AlembicLayout
 from bot.errors import SchemabotError
+from bot.redact import secrets_in_url
 
 PREFIX = "SCHEMABOT_"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -254,6 +255,7 @@ class Settings:
             password = make_url(self.database_url).password
             if password:
                 found.append(str(password))
+            found.extend(secrets_in_url(self.database_url))
         if self.repo_url:
             credentials = re.match(r"^[a-z+]+://([^@/]+)@", self.repo_url)
             if credentials:

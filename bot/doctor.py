@@ -5,7 +5,6 @@ it failed instead of failing again for the same reason.
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from bot.git.script_location import ScriptLocation, layout_location
 from bot.migrations.runner import Checkout, MigrationRunner
 from bot.migrations.sandbox import probe
 from bot.migrations.sql_preview import PREVIEW_TIMEOUT_SECONDS, dialect_url
-from bot.migrations.squawk import squawk_binary
+from bot.migrations.squawk import squawk_version
 from bot.migrations.versions import DatabaseUnavailable, current_versions
 from bot.redact import Redactor
 from bot.slack.diagnosis import slack_checks
@@ -227,11 +226,10 @@ def _production(settings: Settings, found: _Found, redact: Redactor) -> Check:
 
 
 def _squawk() -> Check:
-    binary = squawk_binary()
-    if binary is None:
-        return Check("squawk", False, "not installed", "pip install squawk-cli")
-    done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
-    return Check("squawk", done.returncode == 0, done.stdout.strip() or done.stderr.strip())
+    version = squawk_version()
+    if version is None:
+        return Check("squawk", False, "not installed, or it does not run", "pip install squawk-cli")
+    return Check("squawk", True, version)
 
 
 def report(checks: Iterator[Check], say: Callable[[str], None]) -> bool:

@@ -4,33 +4,85 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from bot.core.text import Text
 
 MASK = "********"
-# Credentials inside any URL-looking string: scheme://user:password@host
-URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^@/\s]+)@")
+# The password of a URL's user info: scheme://user:password@host. A password may hold an
+# unencoded `@`, so it runs to the last `@` before the host's `/`. Anchored on `://` so
+# long runs of letters are not rescanned from each of their characters.
+URL_PASSWORD = re.compile(r"(?<=://)(?P<user>[^:/\s@]*):(?P<password>[^/\s]*)@")
+# Query and connection-string parameters that carry credentials: `?password=…`,
+# `&sslpassword=…`, `password=… host=…` (libpq's key=value form).
+CREDENTIAL_KEYS = (
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "sslpassword",
+    "secret",
+    "client_secret",
+    "token",
+    "access_token",
+    "refresh_token",
+    "api_key",
+    "apikey",
+    "private_key",
+)
+CREDENTIAL_PARAMETER = re.compile(
+    r"(?:(?<=[?&;\s])|^)(?P<key>(?:" + "|".join(CREDENTIAL_KEYS) + r")=)(?P<value>[^&;\s#'\"<>]+)",
+    re.IGNORECASE,
+)
 SLACK_TOKEN = re.compile(r"\bx(?:ox[abprse]|app)-[A-Za-z0-9-]+")
+SHORTEST_SECRET = 4
+
+
+def secrets_in_url(url: str | None) -> list[str]:
+    """The credentials a URL carries (its password, credential query parameters), as
+    written and decoded, so they are masked wherever they appear on their own."""
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return []
+    found = [password] if password else []
+    for key, value in parse_qsl(parts.query, keep_blank_values=False):
+        if key.casefold() in CREDENTIAL_KEYS:
+            found.append(value)
+    return [*found, *(unquote(value) for value in found)]
 
 
 class Redactor:
     """Replaces known secret values, Slack tokens and URL credentials with a mask."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # Longest first, so a secret that contains another is masked whole.
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._lock = threading.Lock()
+        self._secrets: tuple[str, ...] = ()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Mask these values too from now on (the values of a migration env file, say)."""
+        with self._lock:
+            known = {*self._secrets, *(s for s in secrets if len(s) >= SHORTEST_SECRET)}
+            # Longest first, so a secret that contains another is masked whole.
+            self._secrets = tuple(sorted(known, key=len, reverse=True))
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
         text = SLACK_TOKEN.sub(MASK, text)
-        return URL_CREDENTIALS.sub(_mask_userinfo, text)
+        text = URL_PASSWORD.sub(lambda match: f"{match['user']}:{MASK}@", text)
+        return CREDENTIAL_PARAMETER.sub(lambda match: f"{match['key']}{MASK}", text)
 
-
-def _mask_userinfo(match: re.Match[str]) -> str:
-    user, _, password = match["userinfo"].partition(":")
-    if not password:
-        return match.group(0)
-    return f"{match['scheme']}{user}:{MASK}@"
+    def text(self, text: Text) -> Text:
+        """`text` with every string it shows redacted (before it is escaped for Slack,
+        where a secret holding `&` or `<` would no longer be found)."""
+        return text.map(self)
 
 
 class RedactingFilter(logging.Filter):

@@ -17,13 +17,13 @@ from bot.apply.applier import Applier
 from bot.apply.facts import ApplyParts
 from bot.card_builder import SnapshotBuilder
 from bot.config import Settings
-from bot.core.bundle import Bundle
+from bot.core.bundle import Bundle, version_key
 from bot.core.card import CardSnapshot
 from bot.core.checklist import required_items
 from bot.core.doc import DEFAULT_TEMPLATE
 from bot.core.draft import draft_entry
 from bot.core.operations import analyze
-from bot.core.records import RevisionRecord
+from bot.core.records import RevisionRecord, SqlReviewRecord
 from bot.core.review import ReviewPolicy
 from bot.core.revision_file import parse_revision_source
 from bot.errors import SchemabotError
@@ -139,24 +139,41 @@ class Services:
             log.exception("could not post or update the card of %s", revision)
 
     def review_sql(self, revisions: Iterable[str]) -> list[str]:
-        """Render and lint the SQL of each revision that has none for its current file yet
+        """Render and lint the SQL of each revision that has none for its current bytes yet
         (slow: a sandboxed process per branch tip), as SCHEMABOT_SQL_PREVIEW allows; returns
         the revisions that got a review."""
         pending: list[Pending] = []
+        done: list[str] = []
         for revision in revisions:
             record = self.store.get_revision(revision)
             if record is None or record.history or record.removed_at is not None:
                 continue
             if not previewed(self.settings.sql_preview, record.on_main):
                 continue
-            if self.store.sql_review(revision, record.blob_sha) is not None:
+            bundle = self.reviews.state(revision).bundle
+            key = version_key(record.blob_sha, bundle)
+            if self.store.sql_review(revision, key) is not None:
+                continue
+            if bundle is not None and bundle.links:
+                # Alembic would read through the link; the card names it, nothing runs.
+                links = ", ".join(bundle.links)
+                self.sql.save(record, key, None, f"not rendered: {links} is a symbolic link")
+                done.append(revision)
                 continue
             branch = self.builder.main_branch if record.on_main else record.branch
             parsed = self.repository.revision(branch, record.path)
             tip = self.repository.tip(branch)
             if parsed is not None and tip is not None:
-                pending.append(Pending(record, parsed, tip))
-        return list(self.sql.review_all(pending)) if pending else []
+                pending.append(Pending(record, parsed, tip, key))
+        return done + (list(self.sql.review_all(pending)) if pending else [])
+
+    def sql_review_of(self, revision: str) -> SqlReviewRecord | None:
+        """The revision's rendered SQL for its bytes as they are now, if any yet."""
+        record = self.store.get_revision(revision)
+        if record is None:
+            return None
+        bundle = self.reviews.state(revision).bundle
+        return self.store.sql_review(revision, version_key(record.blob_sha, bundle))
 
     def pending(self) -> list[CardSnapshot]:
         return [self.snapshot(r.revision) for r in self.store.list_revisions(pending_only=True)]

@@ -9,9 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.core.text import Bold, Code, Fenced, Text, User
 from bot.errors import SchemabotError
 from bot.slack.cards import APPROVE, CHECKLIST, REQUEST_CHANGES, WITHDRAW
 from bot.slack.dialogs import request_changes_modal
+from bot.slack.limits import revision_of_ref
 from bot.slack.sql_views import DRAFT_ENTRY, SHOW_SQL, sql_modal
 from bot.wiring import Services
 from handlers.replies import tell
@@ -22,7 +24,7 @@ CHECKLIST_ACTION = re.compile(rf"^{CHECKLIST}_\d+$")
 def register(app: App, services: Services) -> None:
     def approve_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        revision, user, channel = _who_what(body)
+        revision, user, channel = _who_what(body, services)
         authors = services.authors_of(revision)
         _act(
             services,
@@ -35,17 +37,17 @@ def register(app: App, services: Services) -> None:
 
     def request_changes_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        revision, user, channel = _who_what(body)
+        revision, user, channel = _who_what(body, services)
         try:
             services.reviews.resolve(revision)
         except SchemabotError as exc:
-            tell(client, channel, user, str(exc))
+            tell(client, channel, user, exc.text)
             return
         client.views_open(trigger_id=body["trigger_id"], view=request_changes_modal(revision))
 
     def withdraw_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        revision, user, channel = _who_what(body)
+        revision, user, channel = _who_what(body, services)
         _act(
             services,
             client,
@@ -59,7 +61,7 @@ def register(app: App, services: Services) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        revision = str(action["block_id"]).removeprefix(f"{CHECKLIST}:")
+        revision = known_revision(services, str(action["block_id"]).removeprefix(f"{CHECKLIST}:"))
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         shown = _options_shown(body, action["action_id"])
@@ -77,28 +79,34 @@ def register(app: App, services: Services) -> None:
 
     def show_sql_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        revision, user, channel = _who_what(body)
+        revision, user, channel = _who_what(body, services)
         record = services.store.get_revision(revision)
-        review = services.store.sql_review(revision, record.blob_sha) if record else None
-        if review is None or review.sql is None:
-            tell(client, channel, user, f"The SQL of `{revision}` is not ready yet.")
+        review = services.sql_review_of(revision)
+        if record is None or review is None or review.sql is None:
+            tell(client, channel, user, Text("The SQL of ", Code(revision), " is not ready yet."))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=sql_modal(review))
+        client.views_open(trigger_id=body["trigger_id"], view=sql_modal(review, record.path))
 
     def draft_entry_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        revision, user, channel = _who_what(body)
+        revision, user, channel = _who_what(body, services)
         try:
             text, _ = services.draft(revision)
         except SchemabotError as exc:
-            tell(client, channel, user, str(exc))
+            tell(client, channel, user, exc.text)
             return
         if services.publisher is not None:
             services.publisher.reply(
                 revision,
-                f"<@{user}> asked for a draft of the missing entry. Paste it under "
-                f"*Pending Migrations* in `{services.settings.doc}` and fill in what it "
-                f"leaves open:\n```{text[:3500]}```",
+                Text(
+                    User(user),
+                    " asked for a draft of the missing entry. Paste it under ",
+                    Bold("Pending Migrations"),
+                    " in ",
+                    Code(services.settings.doc),
+                    " and fill in what it leaves open:\n",
+                    Fenced(text),
+                ),
             )
 
     app.action(APPROVE)(approve_callback)
@@ -109,10 +117,18 @@ def register(app: App, services: Services) -> None:
     app.action(CHECKLIST_ACTION)(checklist_callback)
 
 
-def _who_what(body: dict[str, Any]) -> tuple[str, str, str | None]:
+def _who_what(body: dict[str, Any], services: Services) -> tuple[str, str, str | None]:
     action = body["actions"][0]
     channel = (body.get("channel") or {}).get("id")
-    return str(action["value"]), str(body["user"]["id"]), channel
+    return known_revision(services, str(action["value"])), str(body["user"]["id"]), channel
+
+
+def known_revision(services: Services, ref: str) -> str:
+    """The revision a card's button or block names (long ids are named by their hash)."""
+    if not ref.startswith("#"):
+        return ref
+    known = (record.revision for record in services.store.list_revisions())
+    return revision_of_ref(ref, known) or ref
 
 
 def _options_shown(body: dict[str, Any], action_id: str) -> set[str]:
@@ -136,6 +152,6 @@ def _act(
     try:
         change()
     except SchemabotError as exc:
-        tell(client, channel, user, str(exc))
+        tell(client, channel, user, exc.text)
         return
     services.refresh_card(revision)

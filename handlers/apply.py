@@ -12,9 +12,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.core.records import RunKind
+from bot.core.text import Code, Text
 from bot.errors import SchemabotError
 from bot.slack.dialogs import ROLLBACK_CONFIRM, rollback_confirmation
+from bot.slack.limits import MESSAGE_TEXT_LIMIT
+from bot.slack.markup import render
 from bot.wiring import Services
+from handlers.actions import known_revision
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,11 @@ def _run(services: Services, kind: RunKind, ident: str, user: str, respond: Resp
     try:
         run = applier.request(ident, user, kind)
     except SchemabotError as exc:
-        respond(text=services.redact(str(exc)), response_type="ephemeral", replace_original=False)
+        respond(
+            text=render(services.redact.text(exc.text), MESSAGE_TEXT_LIMIT),
+            response_type="ephemeral",
+            replace_original=False,
+        )
         return
     except Exception:
         log.exception("/schema %s %s failed before it started", kind, ident)
@@ -38,7 +46,7 @@ def _run(services: Services, kind: RunKind, ident: str, user: str, respond: Resp
         return
     verb = "Applying" if kind == "apply" else "Rolling back"
     respond(
-        text=f"{verb} `{run.revision}`: follow it in the card's thread.",
+        text=render(Text(f"{verb} ", Code(run.revision), ": follow it in the card's thread.")),
         response_type="ephemeral",
         replace_original=False,
     )
@@ -65,9 +73,12 @@ def ask_rollback(services: Services, ident: str, respond: Respond) -> None:
 def register(app: App, services: Services) -> None:
     def rollback_confirm_callback(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        revision = str(body["actions"][0]["value"])
+        revision = known_revision(services, str(body["actions"][0]["value"]))
         user = str(body["user"]["id"])
-        respond(text=f"Rolling back `{revision}`: checking first…", replace_original=True)
+        respond(
+            text=render(Text("Rolling back ", Code(revision), ": checking first…")),
+            replace_original=True,
+        )
         start(services, "rollback", revision, user, respond)
 
     app.action(ROLLBACK_CONFIRM)(rollback_confirm_callback)

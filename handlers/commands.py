@@ -10,7 +10,10 @@ from slack_bolt import Ack, App, Respond
 from bot.apply.facts import APPLY_LOCK
 from bot.core.review import ACTIVE_RUN_STATES
 from bot.core.status_report import list_text, status_text
+from bot.core.text import Code, Text, User
 from bot.errors import SchemabotError
+from bot.slack.limits import MESSAGE_TEXT_LIMIT
+from bot.slack.markup import render
 from bot.wiring import Services
 from handlers import apply
 
@@ -32,20 +35,24 @@ def register(app: App, services: Services) -> None:
         ack()
         words = str(command.get("text") or "").split()
         sub, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        text: Text | str
         try:
             text = answer(services, sub, args, str(command["user_id"]), respond)
         except SchemabotError as exc:
-            text = str(exc)
+            text = exc.text
         except Exception:
             logger.exception("/schema %s failed", sub)
             text = "Something went wrong on schemabot's side; the details are in its log."
         if text:
-            respond(text=services.redact(text), response_type="ephemeral")
+            shown = services.redact.text(Text(text))
+            respond(text=render(shown, MESSAGE_TEXT_LIMIT), response_type="ephemeral")
 
     app.command("/schema")(schema_command_callback)
 
 
-def answer(services: Services, sub: str, args: list[str], user: str, respond: Respond) -> str:
+def answer(
+    services: Services, sub: str, args: list[str], user: str, respond: Respond
+) -> Text | str:
     """The immediate answer to `/schema <sub> <args>`; apply and rollback go on in a worker."""
     if sub == "help":
         return HELP
@@ -60,27 +67,34 @@ def answer(services: Services, sub: str, args: list[str], user: str, respond: Re
         return unlock(services, user)
     if sub == "override-lint":
         if len(args) < 2:
-            return "Usage: `/schema override-lint <rev> <why the lint errors are safe>`"
+            return Text(
+                "Usage: ", Code("/schema override-lint <rev> <why the lint errors are safe>")
+            )
         revision = services.reviews.resolve(args[0])
         services.reviews.override_lint(
             revision, user, services.authors_of(revision), " ".join(args[1:])
         )
         services.refresh_card(revision)
-        return f"Recorded: the lint errors of `{revision}` are accepted by <@{user}>."
+        return Text(
+            "Recorded: the lint errors of ", Code(revision), " are accepted by ", User(user), "."
+        )
     if sub in {"apply", "rollback"}:
         if not args:
-            return f"Which revision? `/schema {sub} <rev>`"
+            return Text("Which revision? ", Code(f"/schema {sub} <rev>"))
         if sub == "rollback":
             apply.ask_rollback(services, args[0], respond)
             return ""
         revision = services.reviews.resolve(args[0])
-        respond(text=f"Checking every gate for `{revision}`…", response_type="ephemeral")
+        respond(
+            text=render(Text("Checking every gate for ", Code(revision), "…")),
+            response_type="ephemeral",
+        )
         apply.start(services, "apply", revision, user, respond)
         return ""
-    return f"I don't know `/schema {sub}`.\n{HELP}"
+    return Text("I don't know ", Code(f"/schema {sub}"), ".\n", HELP)
 
 
-def unlock(services: Services, user: str) -> str:
+def unlock(services: Services, user: str) -> Text | str:
     """Release the apply lock when no run holds it any more (appliers only; audited)."""
     if user not in services.settings.appliers:
         return "Only the configured appliers can release the apply lock (SCHEMABOT_APPLIERS)."
@@ -89,9 +103,10 @@ def unlock(services: Services, user: str) -> str:
         return "No apply lock is held."
     running = [run for run in services.store.unfinished_runs() if run.state in ACTIVE_RUN_STATES]
     if running:
-        return (
-            f"Run {running[0].id} ({running[0].kind} `{running[0].revision}`) is still going: "
-            "the lock is released when it ends."
+        return Text(
+            f"Run {running[0].id} ({running[0].kind} ",
+            Code(running[0].revision),
+            ") is still going: the lock is released when it ends.",
         )
     services.store.break_lock(APPLY_LOCK, user)
     return f"Released the apply lock held by {lock.holder} since {lock.acquired_at:%H:%M} UTC."

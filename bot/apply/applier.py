@@ -32,6 +32,7 @@ from bot.core.gates import (
 )
 from bot.core.records import BOT_ACTOR, ApplyRun, RunKind, RunState
 from bot.core.revisions import RevisionGraph
+from bot.core.text import Bold, Code, Fenced, Text, User, as_text
 from bot.errors import SchemabotError
 from bot.git.doc_push import DocPusher
 from bot.migrations.backup import run_backup
@@ -51,7 +52,7 @@ class ApplyNotifier(Protocol):
 
     def card_changed(self, revision: str) -> None: ...
 
-    def progress(self, revision: str, text: str) -> None: ...
+    def progress(self, revision: str, text: Text) -> None: ...
 
 
 class Applier:
@@ -126,11 +127,17 @@ class Applier:
             self.notifier.card_changed(revision)
             self.notifier.progress(
                 revision,
-                f":gear: {verb} `{revision}` in production, as asked by <@{run.requested_by}>.",
+                Text(
+                    f":gear: {verb} ",
+                    Code(revision),
+                    " in production, as asked by ",
+                    User(run.requested_by),
+                    ".",
+                ),
             )
             bundle = run.bundle
             if bundle is None or bundle.commit is None:
-                return self._fail(run, "the run has no approved bytes recorded: ask again")
+                return self._fail(run, Text("the run has no approved bytes recorded: ask again"))
             graph = parts.repository.graph_at(bundle.commit, self.main_branch())
             production = current_versions(parts.settings.database_url or "", parts.redact)
             with fresh_folder(self._run_dir(run)) as folder:
@@ -148,12 +155,14 @@ class Applier:
                     error = self._backup()
                     if error:
                         return self._fail(
-                            run, f"the backup failed, so nothing was migrated: {error}"
+                            run, Text(f"the backup failed, so nothing was migrated: {error}")
                         )
                     parts.store.set_checklist(revision, BotCheck.BACKUP.value, True, BOT_ACTOR)
-                    self.notifier.progress(revision, ":floppy_disk: Backup created.")
+                    self.notifier.progress(revision, Text(":floppy_disk: Backup created."))
                 run = parts.store.advance_run(run.id, "migrating")
-                throttle = Throttle(lambda text: self.notifier.progress(revision, f"```{text}```"))
+                throttle = Throttle(
+                    lambda text: self.notifier.progress(revision, Text(Fenced(text)))
+                )
                 result = self._migrate(run, checkout, graph, throttle.add)
                 throttle.close()
             if not result.ok:
@@ -167,11 +176,15 @@ class Applier:
             run = parts.store.advance_run(run.id, "applied_doc_pending")
             self.notifier.progress(
                 revision,
-                f":white_check_mark: Verified in production. Updating `{parts.settings.doc}`…",
+                Text(
+                    ":white_check_mark: Verified in production. Updating ",
+                    Code(parts.settings.doc),
+                    "…",
+                ),
             )
             return self.finish_document(run)
         except SchemabotError as exc:
-            return self._fail(run, str(exc))
+            return self._fail(run, exc.text)
         finally:
             parts.store.release_lock(APPLY_LOCK, _holder(run))
             self.notifier.card_changed(revision)
@@ -210,23 +223,37 @@ class Applier:
                 f"{message}\n\nCommitted by schemabot for {run.requested_by} (run {run.id}).",
             )
         except SchemabotError as exc:
-            message = parts.redact(str(exc))
+            reason = parts.redact.text(exc.text)
+            message = str(reason)
             if run.error != message:
                 self.notifier.progress(
                     revision,
-                    ":warning: Production is changed, but the document update is pending: "
-                    f"{message}. schemabot keeps retrying.",
+                    Text(
+                        ":warning: Production is changed, but the document update is pending: ",
+                        reason,
+                        ". schemabot keeps retrying.",
+                    ),
                 )
             return parts.store.advance_run(run.id, "applied_doc_pending", error=message)
         parts.store.set_checklist(
             revision, BotCheck.STATUS_UPDATED.value, run.kind == "apply", BOT_ACTOR
         )
         run = parts.store.advance_run(run.id, "succeeded", doc_commit=commit)
-        where = f"commit `{commit[:12]}`" if commit else "the document already said so"
+        where = (
+            Text("commit ", Code(commit[:12])) if commit else Text("the document already said so")
+        )
         done = "applied and verified" if run.kind == "apply" else "rolled back"
         self.notifier.progress(
             revision,
-            f":rocket: `{revision}` is {done}; `{parts.settings.doc}` updated ({where}).",
+            Text(
+                ":rocket: ",
+                Code(revision),
+                f" is {done}; ",
+                Code(parts.settings.doc),
+                " updated (",
+                where,
+                ").",
+            ),
         )
         self.notifier.card_changed(revision)
         return run
@@ -252,8 +279,10 @@ class Applier:
                     run = parts.store.advance_run(run.id, "applied_doc_pending")
                     self.notifier.progress(
                         run.revision,
-                        "schemabot restarted: production has the migration, "
-                        "so the document update goes on.",
+                        Text(
+                            "schemabot restarted: production has the migration, "
+                            "so the document update goes on."
+                        ),
                     )
                     self.finish_document(run)
                 else:
@@ -265,8 +294,12 @@ class Applier:
                     )
                     self.notifier.progress(
                         run.revision,
-                        ":warning: schemabot restarted during this apply. "
-                        "Production was not changed; run `/schema apply` again.",
+                        Text(
+                            ":warning: schemabot restarted during this apply. "
+                            "Production was not changed; run ",
+                            Code("/schema apply"),
+                            " again.",
+                        ),
                     )
             parts.store.release_lock(APPLY_LOCK, _holder(run))
             self.notifier.card_changed(run.revision)
@@ -280,20 +313,25 @@ class Applier:
             self.parts.redact,
         )
 
-    def _fail(self, run: ApplyRun, error: str, rollback_help: bool = False) -> ApplyRun:
+    def _fail(self, run: ApplyRun, error: str | Text, rollback_help: bool = False) -> ApplyRun:
         parts = self.parts
-        error = parts.redact(error)
-        run = parts.store.advance_run(run.id, "failed", error=error)
-        text = (
-            f":x: Applying `{run.revision}` failed: {error}\n"
-            f"Nothing was committed to `{parts.settings.doc}`."
+        reason = parts.redact.text(as_text(error))
+        run = parts.store.advance_run(run.id, "failed", error=str(reason))
+        text = Text(
+            ":x: Applying ",
+            Code(run.revision),
+            " failed: ",
+            reason,
+            "\nNothing was committed to ",
+            Code(parts.settings.doc),
+            ".",
         )
         if rollback_help:
             doc = parts.repository.doc(self.main_branch())
             procedure = doc.rollback_procedure() if doc else ""
             if procedure:
-                text += f"\n\n*The team's rollback procedure*\n{procedure}"
-        self.notifier.progress(run.revision, text[:3900])
+                text += Text("\n\n", Bold("The team's rollback procedure"), "\n", procedure)
+        self.notifier.progress(run.revision, text)
         return run
 
     def _run_dir(self, run: ApplyRun, suffix: str = "migrate") -> Path:
@@ -316,20 +354,24 @@ def _holder(run: ApplyRun) -> str:
     return f"run {run.id} ({run.kind} {run.revision})"
 
 
-def _not_landed(versions: frozenset[str], result: MigrationResult) -> str:
+def _not_landed(versions: frozenset[str], result: MigrationResult) -> Text:
     """Why the verification failed, with the database env.py really migrated when it was
     another one than SCHEMABOT_DATABASE_URL."""
-    shown = ", ".join(f"`{v}`" for v in sorted(versions)) or "no revision"
-    text = f"production (SCHEMABOT_DATABASE_URL) is at {shown} afterwards"
+    shown = Text.join(", ", (Code(v) for v in sorted(versions))) or Text("no revision")
+    text = Text("production (SCHEMABOT_DATABASE_URL) is at ", shown, " afterwards")
     other = result.env_database
-    if other is not None and other.url is not None:
-        theirs = ", ".join(f"`{v}`" for v in other.versions) or "no revision"
-        text += (
-            f"; the database env.py connected to ({other.url}) is at {theirs}. The team's "
-            "env.py reads its own URL (its settings, or SCHEMABOT_MIGRATION_ENV_FILE), and it "
-            "names another database than SCHEMABOT_DATABASE_URL: make them the same"
-        )
-    return text
+    if other is None or other.url is None:
+        return text
+    theirs = Text.join(", ", (Code(v) for v in other.versions)) or Text("no revision")
+    return Text(
+        text,
+        "; the database env.py connected to (",
+        Code(other.url),
+        ") is at ",
+        theirs,
+        ". The team's env.py reads its own URL (its settings, or SCHEMABOT_MIGRATION_ENV_FILE), "
+        "and it names another database than SCHEMABOT_DATABASE_URL: make them the same",
+    )
 
 
 def _landed(run: ApplyRun, versions: frozenset[str]) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
-from bot.core.bundle import Bundle
+from bot.core.bundle import Bundle, version_key
 from bot.core.checklist import required_items
 from bot.core.gates import ApplyFacts, RollbackFacts
 from bot.core.layout import AlembicLayout
@@ -66,7 +66,7 @@ def apply_facts(parts: ApplyParts, revision: str, user: str) -> ApplyFacts:
         production=production,
         database_error=database_error,
         lock=parts.store.get_lock(APPLY_LOCK),
-        lint_errors=lint_errors(parts, revision, state.record.blob_sha),
+        lint_errors=lint_errors(parts, revision, version_key(state.record.blob_sha, state.bundle)),
         lint_gate=parts.settings.lint_gate,
         unsigned=unsigned(parts, state.bundle, state.record.path),
     )
@@ -120,9 +120,10 @@ def production_state(parts: ApplyParts) -> tuple[frozenset[str] | None, str | No
         return None, str(exc)
 
 
-def lint_errors(parts: ApplyParts, revision: str, blob_sha: str) -> tuple[str, ...] | None:
-    """Rules squawk flags as errors in this version's SQL; None while it is not linted."""
-    review = parts.store.sql_review(revision, blob_sha)
+def lint_errors(parts: ApplyParts, revision: str, key: str) -> tuple[str, ...] | None:
+    """Rules squawk flags as errors in this version's SQL (kept under `key`, see
+    `version_key`); None while it is not linted."""
+    review = parts.store.sql_review(revision, key)
     if review is None:
         return None
     return tuple(f.rule for f in review.findings if f.level == "error")

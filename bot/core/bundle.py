@@ -7,6 +7,7 @@ so a change to any one after approval makes it stale, and an apply runs exactly 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,14 +19,17 @@ class Bundle:
     """Repository paths and the git blob of each, as reviewed.
 
     `revision` is the path of the revision file itself; the other files are its migration
-    environment. `problems` say what kept the environment from being read whole (a symlink,
-    a file too big): an apply needs a bundle without problems.
+    environment. `problems` say what kept the environment from being read whole (a missing
+    env.py, too many files), `links` which expected files are symbolic links: an apply needs
+    a bundle with neither.
     """
 
     revision: str
     files: Mapping[str, str]
     problems: tuple[str, ...] = ()
     commit: str | None = None
+    links: tuple[str, ...] = ()
+    """Paths that are symbolic links where a file was expected (never followed)."""
     """The commit it was read at (not part of what is compared: the same bytes at another
     commit are the same bundle)."""
 
@@ -34,12 +38,23 @@ class Bundle:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Bundle) and (
-            (self.revision, dict(self.files), self.problems)
-            == (other.revision, dict(other.files), other.problems)
+            (self.revision, dict(self.files), self.problems, self.links)
+            == (other.revision, dict(other.files), other.problems, other.links)
         )
 
     def __hash__(self) -> int:
-        return hash((self.revision, tuple(self.files.items()), self.problems))
+        return hash((self.revision, tuple(self.files.items()), self.problems, self.links))
+
+    @property
+    def digest(self) -> str:
+        """One id for these bytes: what a preview's SQL is kept under."""
+        files = json.dumps([sorted(self.files.items()), self.links], sort_keys=True)
+        return hashlib.sha256(files.encode()).hexdigest()
+
+    @property
+    def complete(self) -> bool:
+        """Read whole: no problem, no link."""
+        return not self.problems and not self.links
 
     @property
     def revision_blob(self) -> str:
@@ -64,6 +79,7 @@ class Bundle:
                 "files": dict(self.files),
                 "problems": self.problems,
                 "commit": self.commit,
+                "links": self.links,
             },
             sort_keys=True,
         )
@@ -76,4 +92,11 @@ class Bundle:
             dict(data["files"]),
             tuple(data.get("problems", ())),
             data.get("commit"),
+            tuple(data.get("links", ())),
         )
+
+
+def version_key(blob_sha: str, bundle: Bundle | None) -> str:
+    """What a revision's rendered SQL is kept under: its bundle (the SQL depends on env.py
+    as much as on the revision file), or the file's blob where the bundle is not known."""
+    return bundle.digest if bundle is not None else blob_sha

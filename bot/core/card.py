@@ -24,6 +24,7 @@ from bot.core.records import BOT_ACTOR, GitIdentity, RevisionRecord, SqlReviewRe
 from bot.core.review import ReviewState
 from bot.core.revision_file import Revision
 from bot.core.revisions import RevisionGraph
+from bot.core.text import Code, Text, User
 
 REQUIRED_FIELDS = (
     "Type",
@@ -48,7 +49,7 @@ class Finding:
     """Something the bot found itself, for reviewers to weigh."""
 
     level: Level
-    text: str
+    text: Text
 
 
 @dataclass(frozen=True)
@@ -132,72 +133,112 @@ def findings(
     main_branch: str,
     database_backend: str | None,
     required_items: frozenset[str] = SEED_REQUIRED_ITEMS,
+    doc_problem: Text | None = None,
+    unread: tuple[Text, ...] = (),
 ) -> tuple[Finding, ...]:
-    """What the bot found about the revision itself, for reviewers to weigh."""
-    found: list[Finding] = []
+    """What the bot found about the revision itself, for reviewers to weigh.
+
+    `doc_problem`: why the document on the branch was not read; `unread`: files the bot
+    would read that it did not (symbolic links), each said in full.
+    """
+    found: list[Finding] = [Finding(Level.ERROR, problem) for problem in unread]
     gone = missing_required(doc.checklist(), required_items) if doc is not None else ()
     if gone:
         found.append(
             Finding(
                 Level.ERROR,
-                f"The checklist in `{doc_path}` no longer has the required item(s) "
-                + ", ".join(f"`{key}`" for key in gone)
-                + ": no apply until it has them again (SCHEMABOT_REQUIRED_CHECKLIST).",
+                Text(
+                    "The checklist in ",
+                    Code(doc_path),
+                    " no longer has the required item(s) ",
+                    Text.join(", ", (Code(key) for key in gone)),
+                    ": no apply until it has them again (SCHEMABOT_REQUIRED_CHECKLIST).",
+                ),
             )
         )
     if record.removed_at is not None:
-        found.append(Finding(Level.ERROR, "The revision file was removed from the branch."))
+        found.append(Finding(Level.ERROR, Text("The revision file was removed from the branch.")))
     elif parsed is None:
-        found.append(Finding(Level.ERROR, f"`{record.path}` cannot be read on `{branch}`."))
+        found.append(
+            Finding(Level.ERROR, Text(Code(record.path), " cannot be read on ", Code(branch), "."))
+        )
     if doc is None:
-        found.append(Finding(Level.ERROR, f"`{doc_path}` is missing on `{branch}`."))
+        missing = Text(Code(doc_path), " is missing on ", Code(branch), ".")
+        found.append(Finding(Level.ERROR, doc_problem or missing))
     elif entry is None:
         found.append(
-            Finding(Level.ERROR, f"No entry for this revision in `{doc_path}` on `{branch}`.")
+            Finding(
+                Level.ERROR,
+                Text("No entry for this revision in ", Code(doc_path), " on ", Code(branch), "."),
+            )
         )
     else:
-        missing = entry.missing_fields(REQUIRED_FIELDS, doc.template)
-        if missing:
-            found.append(Finding(Level.WARNING, "Entry is missing: " + ", ".join(missing) + "."))
+        absent = entry.missing_fields(REQUIRED_FIELDS, doc.template)
+        if absent:
+            found.append(
+                Finding(Level.WARNING, Text("Entry is missing: " + ", ".join(absent) + "."))
+            )
         if len(doc.duplicate_entries(record.revision, record.path)) > 1:
-            found.append(Finding(Level.WARNING, f"More than one entry in `{doc_path}` claims it."))
+            found.append(
+                Finding(
+                    Level.WARNING, Text("More than one entry in ", Code(doc_path), " claims it.")
+                )
+            )
     if len(graph.heads) > 1:
-        heads = ", ".join(f"`{head}`" for head in graph.heads)
+        heads = Text.join(", ", (Code(head) for head in graph.heads))
+        merge = 'alembic merge -m "merge heads" ' + " ".join(graph.heads)
         found.append(
             Finding(
                 Level.WARNING,
-                f"`{main_branch}` has {len(graph.heads)} heads ({heads}): "
-                f'join them with `alembic merge -m "merge heads" {" ".join(graph.heads)}`.',
+                Text(
+                    Code(main_branch),
+                    f" has {len(graph.heads)} heads (",
+                    heads,
+                    "): join them with ",
+                    Code(merge),
+                    ".",
+                ),
             )
         )
     for problem in graph.problems:
         if problem.revision in {record.revision, None} or problem.path == record.path:
-            found.append(Finding(Level.ERROR, problem.detail))
+            found.append(Finding(Level.ERROR, Text(problem.detail)))
     if database_backend in NON_TRANSACTIONAL_DDL and record.removed_at is None:
         found.append(
             Finding(
                 Level.WARNING,
-                f"Production is {database_backend}, which can't roll back DDL: "
-                "a migration that fails half way leaves it half applied.",
+                Text(
+                    f"Production is {database_backend}, which can't roll back DDL: "
+                    "a migration that fails half way leaves it half applied."
+                ),
             )
         )
     if state.stale_approvals:
-        names = ", ".join(f"<@{verdict.user_id}>" for verdict in state.stale_approvals)
+        names = Text.join(", ", (User(verdict.user_id) for verdict in state.stale_approvals))
         changed = sorted({path for v in state.stale_approvals for path in state.changed_since(v)})
-        what = ", ".join(f"`{path}`" for path in changed[:8]) or "the revision"
+        what = Text.join(", ", (Code(path) for path in changed[:8])) if changed else "the revision"
         more = f" and {len(changed) - 8} more" if len(changed) > 8 else ""
         found.append(
             Finding(
                 Level.WARNING,
-                f"Changed after approval by {names}: {what}{more}. They must approve again.",
+                Text(
+                    "Changed after approval by ",
+                    names,
+                    ": ",
+                    what,
+                    more,
+                    ". They must approve again.",
+                ),
             )
         )
     if state.bundle is not None and state.bundle.problems:
         found.append(
             Finding(
                 Level.ERROR,
-                "Its migration environment cannot be approved as it is: "
-                + "; ".join(state.bundle.problems[:5]),
+                Text(
+                    "Its migration environment cannot be approved as it is: ",
+                    "; ".join(state.bundle.problems[:5]),
+                ),
             )
         )
     return tuple(found)

@@ -17,6 +17,7 @@ from typing import Literal
 from bot.core.doc import DEFAULT_TEMPLATE, DocEntry
 from bot.core.doc_text import PLACEHOLDER
 from bot.core.operations import TYPES, MigrationAnalysis
+from bot.core.text import Code, Text
 
 _MAIN_KINDS = frozenset(
     {"CREATE TABLE", "ALTER TABLE", "RENAME TABLE", "DROP TABLE"}
@@ -53,18 +54,21 @@ class Disagreement:
     """One contradiction; an error when it hides lost data, else a warning."""
 
     level: Literal["error", "warning"]
-    text: str
+    text: Text
 
 
 def check(
     entry: DocEntry | None, analysis: MigrationAnalysis, is_merge: bool
 ) -> tuple[Disagreement, ...]:
-    """What the entry says that the code contradicts; nothing when there is no entry."""
-    if entry is None:
-        return ()
+    """What the entry says that the code contradicts, and what the code alone shows
+    (without an entry, only the latter)."""
     if analysis.error:
+        if entry is None:
+            return ()
         text = f"The migration is not valid Python ({analysis.error}), so the entry went unchecked."
-        return (Disagreement("warning", text),)
+        return (Disagreement("warning", Text(text)),)
+    if entry is None:
+        return tuple(_code(analysis))
     return (
         *_type(entry, analysis, is_merge),
         *_tables(entry, analysis),
@@ -88,12 +92,33 @@ def _covers(written: str, done: str) -> bool:
     )
 
 
-def _where(analysis: MigrationAnalysis, kind: str) -> str:
+def _where(analysis: MigrationAnalysis, kind: str) -> Text:
     """The tables the upgrade's operations of a kind act on: " (`a`, `b`)"."""
-    tables = dict.fromkeys(
-        f"`{op.table}`" for op in analysis.upgrade if op.kind == kind and op.table
-    )
-    return f" ({', '.join(tables)})" if tables else ""
+    tables = dict.fromkeys(op.table for op in analysis.upgrade if op.kind == kind and op.table)
+    return Text(" (", _quoted(list(tables)), ")") if tables else Text()
+
+
+def _without_parentheses(text: str, instead: str) -> str:
+    r"""`text` with each `(` up to the first `)` after it replaced by `instead`.
+
+    What `re.sub(r"\([^)]*\)", instead, text)` does, in one pass: that pattern rescans the
+    rest of the text from every `(` that has no `)` after it.
+    """
+    out: list[str] = []
+    at = 0
+    while (start := text.find("(", at)) >= 0 and (end := text.find(")", start)) >= 0:
+        out += [text[at:start], instead]
+        at = end + 1
+    out.append(text[at:])
+    return "".join(out)
+
+
+def _without_table_word(name: str) -> str:
+    """`orders table` and `orders tables` name `orders`."""
+    words = name.rsplit(None, 1)
+    if len(words) == 2 and words[1].casefold() in {"table", "tables"}:
+        return words[0].rstrip()
+    return name
 
 
 def _type(entry: DocEntry, analysis: MigrationAnalysis, is_merge: bool) -> list[Disagreement]:
@@ -101,7 +126,7 @@ def _type(entry: DocEntry, analysis: MigrationAnalysis, is_merge: bool) -> list[
     if value is None:
         return []
     written: dict[str, str] = {}
-    for word in re.split(r"[,|/;+&]|\band\b", re.sub(r"\([^)]*\)", "", value)):
+    for word in re.split(r"[,|/;+&]|\band\b", _without_parentheses(value, "")):
         words = " ".join(re.sub(r"[^A-Za-z ]", " ", word).upper().split())
         kind = _SYNONYMS.get(words, words)
         if kind in TYPES:
@@ -119,12 +144,12 @@ def _type(entry: DocEntry, analysis: MigrationAnalysis, is_merge: bool) -> list[
     ]
     if not unsaid and not undone:
         return []
-    parts = [f"does no {', '.join(undone)}"] if undone else []
+    parts = [Text(f"does no {', '.join(undone)}")] if undone else []
     if unsaid:
-        does = ", ".join(kind + _where(analysis, kind) for kind in unsaid)
-        parts.append(f"it does {does}" if undone else f"also does {does}")
+        does = Text.join(", ", (Text(kind, _where(analysis, kind)) for kind in unsaid))
+        parts.append(Text("it does " if undone else "also does ", does))
     loses = any(op.destroys and op.kind in unsaid for op in analysis.upgrade)
-    text = f"Type says {value}, but the upgrade {'; '.join(parts)}."
+    text = Text(f"Type says {value}, but the upgrade ", Text.join("; ", parts), ".")
     return [Disagreement("error" if loses else "warning", text)]
 
 
@@ -132,20 +157,24 @@ def _tables(entry: DocEntry, analysis: MigrationAnalysis) -> list[Disagreement]:
     value = _value(entry, "Tables Affected")
     if value is None:
         return []
-    plain = re.sub(r"\([^)]*\)", " ", value)
+    plain = _without_parentheses(value, " ")
     names = re.findall(r"`([^`]+)`", plain) or re.split(r"[,;]|\band\b", plain)
-    cleaned = (re.sub(r"\s+tables?$", "", n.strip(' "*_'), flags=re.IGNORECASE) for n in names)
+    cleaned = (_without_table_word(n.strip(' "*_')) for n in names)
     written = list(dict.fromkeys(n for n in cleaned if n.casefold() not in _NOTHING))
     found = []
     unlisted = [t for t in analysis.tables if not any(_same_table(w, t) for w in written)]
     if unlisted:
-        text = f"Tables Affected does not list {_quoted(unlisted)}, which the upgrade touches."
+        text = Text(
+            "Tables Affected does not list ", _quoted(unlisted), ", which the upgrade touches."
+        )
         found.append(Disagreement("warning", text))
     # A table given by code may be one the entry lists: say nothing rather than guess.
     guessing = any(not op.resolved for op in analysis.upgrade)
     untouched = [w for w in written if not any(_same_table(w, t) for t in analysis.tables)]
     if untouched and not guessing:
-        text = f"Tables Affected lists {_quoted(untouched)}, which the upgrade does not touch."
+        text = Text(
+            "Tables Affected lists ", _quoted(untouched), ", which the upgrade does not touch."
+        )
         found.append(Disagreement("warning", text))
     return found
 
@@ -156,8 +185,8 @@ def _same_table(written: str, table: str) -> bool:
     return table.casefold() in (written.casefold(), parts[0], parts[-1])
 
 
-def _quoted(names: list[str]) -> str:
-    return ", ".join(f"`{name}`" for name in names)
+def _quoted(names: list[str]) -> Text:
+    return Text.join(", ", (Code(name) for name in names))
 
 
 def _losses(entry: DocEntry, analysis: MigrationAnalysis) -> list[Disagreement]:
@@ -173,11 +202,12 @@ def _losses(entry: DocEntry, analysis: MigrationAnalysis) -> list[Disagreement]:
     found = []
     breaking = _value(entry, "Breaking Changes")
     if breaking is not None and re.match(r"(no|none|n/?a)\b", breaking, re.IGNORECASE):
-        text = f"Breaking Changes says No, but the upgrade {what}."
+        text = Text(f"Breaking Changes says No, but the upgrade {what}.")
         found.append(Disagreement("error", text))
     rollback = _value(entry, "Rollback Plan") or ""
     if entry.section != "current" and rollback.casefold().strip(" .") in _NOTHING:
-        found.append(Disagreement("error", f"The upgrade {what}, and there is no Rollback Plan."))
+        text = Text(f"The upgrade {what}, and there is no Rollback Plan.")
+        found.append(Disagreement("error", text))
     return found
 
 
@@ -185,16 +215,23 @@ def _code(analysis: MigrationAnalysis) -> list[Disagreement]:
     """What the code alone tells reviewers to check: no way back, tables it hides."""
     found = []
     if analysis.empty_downgrade and analysis.upgrade:
-        text = "No way back: `downgrade()` does nothing, so `alembic downgrade` cannot undo it."
+        text = Text(
+            "No way back: ",
+            Code("downgrade()"),
+            " does nothing, so ",
+            Code("alembic downgrade"),
+            " cannot undo it.",
+        )
         found.append(Disagreement("warning", text))
     for op in analysis.upgrade:
         if op.resolved:
             continue
         if op.call.endswith(("execute", "exec_driver_sql")):
-            sql = (op.sql or "").replace("`", "'")
-            shown = f" (`{sql[:60]}{'...' if len(sql) > 60 else ''}`)" if sql else ""
-            text = f"Line {op.line}: raw SQL{shown} whose tables schemabot could not read"
+            sql = " ".join((op.sql or "").split())
+            excerpt = f"{sql[:60]}{'...' if len(sql) > 60 else ''}"
+            shown = Text(" (", Code(excerpt), ")") if sql else Text()
+            text = Text(f"Line {op.line}: raw SQL", shown, " whose tables schemabot could not read")
         else:
-            text = f"Line {op.line}: `{op.call}` takes its table or column from code"
-        found.append(Disagreement("warning", f"{text}; check Tables Affected by hand."))
+            text = Text(f"Line {op.line}: ", Code(op.call), " takes its table or column from code")
+        found.append(Disagreement("warning", text + "; check Tables Affected by hand."))
     return found

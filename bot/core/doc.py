@@ -8,9 +8,11 @@ of is listed in `warnings` for the card.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import PurePosixPath
 
 from bot.core.doc_template import (
@@ -25,13 +27,14 @@ from bot.core.doc_text import (
     ENTRY_HEADING,
     LAST_UPDATED,
     PLACEHOLDER,
+    VALUE_AND_TRAIL,
     Field,
     Scan,
+    Slugs,
     content,
     fields_in,
     is_blank,
     normalize_name,
-    slug,
     split_lines,
 )
 
@@ -46,8 +49,11 @@ __all__ = [
     "render_entry_template",
 ]
 
-_CHECKLIST_ITEM = re.compile(r"^[ \t]*[-*+][ \t]+\[(?P<mark>[ xX])\][ \t]+(?P<text>.*?)[ \t]*$")
+_CHECKLIST_ITEM = re.compile(
+    r"^[ \t]*[-*+][ \t]+\[(?P<mark>[ xX])\][ \t]+" + VALUE_AND_TRAIL.replace("value", "text")
+)
 _MIN_PREFIX = 4
+_KNOWN_SECTION = re.compile(r"(current|pending)\b")
 
 
 @dataclass(frozen=True)
@@ -160,16 +166,19 @@ class SchemaDoc:
 
     def checklist(self) -> tuple[ChecklistItem, ...]:
         """The "Migration Checklist" section's `- [ ]` items, in order."""
+        return self._checklist
+
+    @cached_property
+    def _checklist(self) -> tuple[ChecklistItem, ...]:
         section = self._section_containing("checklist")
         if section is None:
             return ()
         items: list[ChecklistItem] = []
-        taken: set[str] = set()
+        keys = Slugs()
         for i in range(section.start + 1, section.end):
             match = _CHECKLIST_ITEM.match(content(self.lines[i]))
             if match and not self.fenced[i]:
-                key = slug(match["text"], taken)
-                taken.add(key)
+                key = keys.key(match["text"])
                 items.append(ChecklistItem(match["text"], key, match["mark"] != " ", i))
         return tuple(items)
 
@@ -194,17 +203,38 @@ class SchemaDoc:
         return claims if len(claims) > 1 else ()
 
     def _claims(self, revision_id: str, path: str | None) -> tuple[DocEntry, ...]:
-        exact = [e for e in self.entries if e.ref == revision_id]
-        prefix = [
-            e
-            for e in self.entries
-            if len(e.ref) >= _MIN_PREFIX and e.ref != revision_id and revision_id.startswith(e.ref)
-        ]
-        by_file = [e for e in self.entries if path and _names_file(e, path)]
+        exact = self._by_ref.get(revision_id, [])
+        prefix = sorted(
+            (
+                entry
+                for length in range(_MIN_PREFIX, len(revision_id))
+                for entry in self._by_ref.get(revision_id[:length], [])
+            ),
+            key=lambda entry: entry.start,
+        )
+        by_file = self._by_file.get(_file_name(path), []) if path else []
         unique: dict[int, DocEntry] = {}
         for entry in (*exact, *prefix, *by_file):
             unique.setdefault(entry.start, entry)
         return tuple(unique.values())
+
+    @cached_property
+    def _by_ref(self) -> dict[str, list[DocEntry]]:
+        """Entries by the id their heading gives, for lookups that do not walk them all."""
+        index: dict[str, list[DocEntry]] = {}
+        for entry in self.entries:
+            index.setdefault(entry.ref, []).append(entry)
+        return index
+
+    @cached_property
+    def _by_file(self) -> dict[str, list[DocEntry]]:
+        """Entries by the file name their Migration File field gives."""
+        index: dict[str, list[DocEntry]] = {}
+        for entry in self.entries:
+            name = _named_file(entry)
+            if name:
+                index.setdefault(name, []).append(entry)
+        return index
 
     def _structure_warnings(self) -> list[str]:
         warnings: list[str] = []
@@ -229,36 +259,38 @@ class SchemaDoc:
         return warnings
 
 
-def _names_file(entry: DocEntry, path: str) -> bool:
+def _named_file(entry: DocEntry) -> str:
+    """The file name an entry's Migration File field gives ("" when none)."""
     value = (entry.field("Migration File") or "").strip()
     quoted = re.search(r"`([^`]+)`", value)
-    named = (quoted[1] if quoted else value).strip().replace("\\", "/")
-    wanted = PurePosixPath(path.replace("\\", "/")).name
-    return bool(named) and PurePosixPath(named).name == wanted
+    named = (quoted[1] if quoted else value).strip()
+    return _file_name(named) if named else ""
+
+
+def _file_name(path: str) -> str:
+    return PurePosixPath(path.replace("\\", "/")).name
 
 
 def _sections(scan: Scan) -> tuple[Section, ...]:
-    starts = [(i, text) for i, (level, text) in scan.headings.items() if level == 2]
+    """Each `## ` heading up to the next heading of level 2 or less, in one pass."""
+    bounds = [i for i, (level, _) in scan.headings.items() if level <= 2]
     sections = []
-    for i, title in starts:
-        end = next(
-            (j for j, (level, _) in scan.headings.items() if j > i and level <= 2),
-            len(scan.lines),
-        )
-        sections.append(Section(_section_key(title), title, i, end))
+    for i, end in zip(bounds, [*bounds[1:], len(scan.lines)][: len(bounds)], strict=True):
+        level, title = scan.headings[i]
+        if level == 2:
+            sections.append(Section(_section_key(title), title, i, end))
     return tuple(sections)
 
 
 def _section_key(title: str) -> str:
     lowered = title.strip().lower()
-    for key in ("current", "pending"):
-        if re.match(rf"{key}\b", lowered):
-            return key
-    return lowered
+    known = _KNOWN_SECTION.match(lowered)
+    return known[1] if known else lowered
 
 
 def _entries(scan: Scan, sections: tuple[Section, ...]) -> tuple[DocEntry, ...]:
     entries = []
+    starts = [section.start for section in sections]
     for start, (level, text) in scan.headings.items():
         match = ENTRY_HEADING.match(text)
         if level != 3 or match is None:
@@ -277,7 +309,8 @@ def _entries(scan: Scan, sections: tuple[Section, ...]) -> tuple[DocEntry, ...]:
         free = tuple(
             content(scan.lines[i]) for i in body if i not in covered and not is_blank(scan.lines[i])
         )
-        section = next((s.key for s in sections if s.start < start < s.end), "")
+        at = bisect.bisect_left(starts, start) - 1
+        section = sections[at].key if at >= 0 and start < sections[at].end else ""
         entries.append(DocEntry(ref, match["title"] or "", section, fields, free, start, end))
     return tuple(entries)
 

@@ -1,4 +1,10 @@
-"""The Markdown-line level under bot.core.doc: lines with their endings, fences, headings."""
+"""The Markdown-line level under bot.core.doc: lines with their endings, fences, headings.
+
+Everything here runs in time linear in the document's size, whatever its lines hold: the
+patterns never make Python's backtracking matcher try a run of spaces from each of its
+characters (a heading padded with 40,000 spaces took minutes), and nothing walks the
+document once per heading or per item.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +13,33 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-HEADING = re.compile(r"^ {0,3}(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*?))?(?:[ \t]+#+)?[ \t]*$")
+_ATX = re.compile(r"^ {0,3}(?P<hashes>#{1,6})(?=[ \t]|$)")
 BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 # `abc123 - Title` (or an en or em dash), `abc123: Title`, or `abc123` alone; backticks allowed.
 ENTRY_HEADING = re.compile(
     r"^`?(?P<ref>[^\W_][\w.\-]*?)`?(?:(?:[ \t]+[-\u2013\u2014]|:)[ \t]*(?P<title>.*))?$"
 )
 # `- **Name**: value`, `* **Name**: value`, `- **Name:** value`
+# A value runs to its last character that is not a space or tab (greedy, then one step
+# back), never tried at every length as a lazy `.*?` before `[ \t]*$` would be.
+VALUE_AND_TRAIL = r"(?P<value>(?:.*[^ \t])?)(?P<trail>[ \t]*)$"
 FIELD = re.compile(
     r"^(?P<prefix>[ \t]*[-*+][ \t]+\*\*(?P<name>[^*]+?)(?::\*\*|\*\*[ \t]*:)[ \t]*)"
-    r"(?P<value>.*?)(?P<trail>[ \t]*)$"
+    + VALUE_AND_TRAIL
 )
 LAST_UPDATED = re.compile(
     r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+)?\*\*Last Updated(?::\*\*|\*\*[ \t]*:)[ \t]*)"
-    r"(?P<value>.*?)(?P<trail>[ \t]*)$",
+    + VALUE_AND_TRAIL,
     re.IGNORECASE,
 )
 # Text the template puts in a field for the author to replace.
 PLACEHOLDER = re.compile(r"YYYY-MM-DD|\bYour Name\b|^Yes/No\b|^\[[^\]]*\]$|xxxxx", re.IGNORECASE)
+# Only a line starting so can open a fence or be a heading: the others are passed over.
+_MARKED = re.compile(r" {0,3}[#`~]")
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _FENCE_CLOSE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*$")
 SLUG_LIMIT = 75
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def split_lines(text: str) -> tuple[str, ...]:
@@ -41,9 +53,8 @@ def split_lines(text: str) -> tuple[str, ...]:
 
 def content(line: str) -> str:
     """The line without its ending."""
-    for eol in ("\r\n", "\n"):
-        if line.endswith(eol):
-            return line[: -len(eol)]
+    if line.endswith("\n"):
+        return line[:-2] if line.endswith("\r\n") else line[:-1]
     return line
 
 
@@ -59,16 +70,44 @@ def normalize_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def slug(text: str, taken: set[str]) -> str:
-    """A lower-case, hyphenated key of at most SLUG_LIMIT characters, not in `taken`."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "item"
-    key, number = _truncate(base, SLUG_LIMIT), 1
-    while key in taken:
-        number += 1
-        suffix = f"-{number}"
-        key = _truncate(base, SLUG_LIMIT - len(suffix)) + suffix
-    return key
+class Slugs:
+    """Lower-case, hyphenated keys of at most SLUG_LIMIT characters, each one new.
+
+    The second "Tested in dev" is `tested-in-dev-2`; each text's numbering goes on
+    where it stopped, so a thousand equal items take a thousand steps, not a million.
+    """
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self._number: dict[str, int] = {}
+        self._bases: dict[str, str] = {}
+
+    def key(self, text: str) -> str:
+        base = self._bases.get(text)
+        if base is None:
+            ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+            base = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-") or "item"
+            self._bases[text] = base
+        key, number = _truncate(base, SLUG_LIMIT), self._number.get(base, 1)
+        while key in self.taken:
+            number += 1
+            suffix = f"-{number}"
+            key = _truncate(base, SLUG_LIMIT - len(suffix)) + suffix
+        self._number[base] = number
+        self.taken.add(key)
+        return key
+
+
+def heading(text: str) -> tuple[int, str] | None:
+    """An ATX heading's level and text (CommonMark: its closing `#`s left out), else None."""
+    match = _ATX.match(text)
+    if match is None:
+        return None
+    rest = text[match.end() :].strip(" \t")
+    unclosed = rest.rstrip("#")
+    if not unclosed or unclosed[-1] in " \t":
+        rest = unclosed
+    return len(match["hashes"]), rest.strip()
 
 
 def _truncate(key: str, limit: int) -> str:
@@ -96,6 +135,8 @@ class Scan:
         headings: dict[int, tuple[int, str]] = {}
         opening: tuple[int, str] | None = None
         for i, line in enumerate(lines):
+            if opening is None and not _MARKED.match(line):
+                continue
             text = content(line)
             if opening is not None:
                 fenced[i] = True
@@ -109,8 +150,8 @@ class Scan:
             ):
                 fenced[i] = True
                 opening = (i, start["fence"])
-            elif heading := HEADING.match(text):
-                headings[i] = (len(heading["hashes"]), (heading["text"] or "").strip())
+            elif (found := heading(text)) is not None:
+                headings[i] = found
         warnings: tuple[str, ...] = ()
         if opening is not None:
             fences.append((opening[0], None))

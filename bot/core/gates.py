@@ -7,12 +7,13 @@ apply path gathers the values (git, the store, the production database) and call
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.bundle import Bundle
 from bot.core.records import LockRecord
 from bot.core.review import ReviewState
 from bot.core.revisions import RevisionGraph
+from bot.core.text import Code, Text, User
 from bot.errors import SchemabotError
 
 
@@ -20,7 +21,7 @@ from bot.errors import SchemabotError
 class Gate:
     name: str
     met: bool
-    detail: str = ""
+    detail: Text = field(default_factory=Text)
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,10 @@ class GateReport:
     def passed(self) -> bool:
         return not self.unmet
 
-    def refusal(self, verb: str = "apply") -> str:
-        lines = [f"Can't {verb} `{self.revision}` yet:"]
-        lines += [f"• {gate.detail}" for gate in self.unmet]
-        return "\n".join(lines)
+    def refusal(self, verb: str = "apply") -> Text:
+        lines = [Text(f"Can't {verb} ", Code(self.revision), " yet:")]
+        lines += [Text("• ", gate.detail) for gate in self.unmet]
+        return Text.lines(lines)
 
 
 class GateFailed(SchemabotError):
@@ -100,26 +101,36 @@ def check_apply(facts: ApplyFacts) -> GateReport:
         Gate(
             "permission",
             facts.user in facts.appliers,
-            f"<@{facts.user}> may not apply migrations (SCHEMABOT_APPLIERS)",
+            Text(User(facts.user), " may not apply migrations (SCHEMABOT_APPLIERS)"),
         ),
         _approvals(state),
         Gate(
             "no change requests",
             not state.change_requests,
-            "changes were requested by "
-            + ", ".join(f"<@{v.user_id}>" for v in state.change_requests),
+            Text(
+                "changes were requested by ",
+                Text.join(", ", (User(v.user_id) for v in state.change_requests)),
+            ),
         ),
         _checklist(facts),
         Gate(
             "on main",
             facts.on_main,
-            f"the revision is not on `{facts.main_branch}` of the remote yet: merge it first",
+            Text(
+                "the revision is not on ",
+                Code(facts.main_branch),
+                " of the remote yet: merge it first",
+            ),
         ),
-        Gate("documented", facts.has_entry, f"it has no entry in `{facts.doc_path}`"),
+        Gate("documented", facts.has_entry, Text("it has no entry in ", Code(facts.doc_path))),
         Gate(
             "in graph",
             facts.revision in facts.graph.revisions,
-            f"`{facts.revision}` is not in the revision graph of `{facts.main_branch}`",
+            Text(
+                Code(facts.revision),
+                " is not in the revision graph of ",
+                Code(facts.main_branch),
+            ),
         ),
         _one_file(facts),
         _approved_bytes(state),
@@ -129,9 +140,11 @@ def check_apply(facts: ApplyFacts) -> GateReport:
             Gate(
                 "signed",
                 not facts.unsigned,
-                "commits of its file are not signed by a known key "
-                "(SCHEMABOT_REQUIRE_SIGNED_COMMITS): "
-                + ", ".join(f"`{sha[:12]}`" for sha in facts.unsigned[:5]),
+                Text(
+                    "commits of its file are not signed by a known key "
+                    "(SCHEMABOT_REQUIRE_SIGNED_COMMITS): ",
+                    Text.join(", ", (Code(sha[:12]) for sha in facts.unsigned[:5])),
+                ),
             )
         )
     gates += _production(facts)
@@ -142,9 +155,9 @@ def check_apply(facts: ApplyFacts) -> GateReport:
         Gate(
             "no apply running",
             lock is None,
-            f"another apply is running ({lock.holder}, since {lock.acquired_at:%H:%M UTC})"
+            Text(f"another apply is running ({lock.holder}, since {lock.acquired_at:%H:%M UTC})")
             if lock
-            else "",
+            else Text(),
         )
     )
     return GateReport(facts.revision, tuple(gates))
@@ -159,9 +172,13 @@ def _one_file(facts: ApplyFacts) -> Gate:
     return Gate(
         "one file",
         not paths,
-        f"another file on `{facts.main_branch}` declares the same id ("
-        + ", ".join(f"`{path}`" for path in paths)
-        + "): remove one of them",
+        Text(
+            "another file on ",
+            Code(facts.main_branch),
+            " declares the same id (",
+            Text.join(", ", (Code(path) for path in paths)),
+            "): remove one of them",
+        ),
     )
 
 
@@ -169,11 +186,15 @@ def _approved_bytes(state: ReviewState) -> Gate:
     """An apply runs the bundle the approvals were given on: it must be readable whole."""
     bundle = state.bundle
     if bundle is None:
-        return Gate("approved bytes", False, "its file and migration environment cannot be read")
+        return Gate(
+            "approved bytes", False, Text("its file and migration environment cannot be read")
+        )
+    links = (Text(Code(path), " is a symbolic link") for path in bundle.links)
+    reasons = Text.join("; ", [*(Text(problem) for problem in bundle.problems), *links])
     return Gate(
         "approved bytes",
-        not bundle.problems,
-        "its migration environment cannot be approved as it is: " + "; ".join(bundle.problems),
+        bundle.complete,
+        Text("its migration environment cannot be approved as it is: ", reasons),
     )
 
 
@@ -182,20 +203,24 @@ def _approvals(state: ReviewState) -> Gate:
     detail = f"it has {have} of the {need} approval{'s' if need > 1 else ''} it needs"
     if state.stale_approvals:
         detail += f" ({len(state.stale_approvals)} went stale when the file changed)"
-    return Gate("approvals", have >= need, detail)
+    return Gate("approvals", have >= need, Text(detail))
 
 
 def _lint(facts: ApplyFacts) -> Gate:
     if facts.lint_errors is None:
-        return Gate("lint", False, "its SQL has not been linted yet: try again in a moment")
+        return Gate("lint", False, Text("its SQL has not been linted yet: try again in a moment"))
     if facts.state.lint_override is not None or not facts.lint_errors:
         return Gate("lint", True)
-    rules = ", ".join(f"`{rule}`" for rule in dict.fromkeys(facts.lint_errors))
+    rules = Text.join(", ", (Code(rule) for rule in dict.fromkeys(facts.lint_errors)))
     return Gate(
         "lint",
         False,
-        f"squawk flags errors in its SQL ({rules}): fix them, or an approver runs "
-        f"`/schema override-lint {facts.revision} <why it is safe>`",
+        Text(
+            "squawk flags errors in its SQL (",
+            rules,
+            "): fix them, or an approver runs ",
+            Code(f"/schema override-lint {facts.revision} <why it is safe>"),
+        ),
     )
 
 
@@ -204,7 +229,7 @@ def _checklist(facts: ApplyFacts) -> Gate:
     return Gate(
         "checklist",
         not unticked,
-        "checklist items not ticked: " + "; ".join(unticked),
+        Text("checklist items not ticked: " + "; ".join(unticked)),
     )
 
 
@@ -212,7 +237,9 @@ def _production(facts: ApplyFacts) -> list[Gate]:
     if facts.production is None:
         return [
             Gate(
-                "database", False, facts.database_error or "the production database did not answer"
+                "database",
+                False,
+                Text(facts.database_error or "the production database did not answer"),
             )
         ]
     applied = applied_closure(facts.graph, facts.production)
@@ -222,13 +249,15 @@ def _production(facts: ApplyFacts) -> list[Gate]:
         Gate(
             "not applied",
             facts.revision not in applied,
-            f"`{facts.revision}` is already applied in production",
+            Text(Code(facts.revision), " is already applied in production"),
         ),
         Gate(
             "dependencies",
             not missing,
-            "production lacks what it builds on; apply first, in order: "
-            + ", ".join(f"`{rev}`" for rev in missing),
+            Text(
+                "production lacks what it builds on; apply first, in order: ",
+                Text.join(", ", (Code(rev) for rev in missing)),
+            ),
         ),
     ]
 
@@ -247,23 +276,27 @@ class RollbackFacts:
     """Its file's `downgrade()` differs from the one that was applied."""
 
 
-def rollback_bundle(facts: RollbackFacts) -> tuple[Bundle | None, str]:
+def rollback_bundle(facts: RollbackFacts) -> tuple[Bundle | None, Text]:
     """The bytes a rollback may run, or why there are none: the downgrade that was applied;
     or, when `downgrade()` changed since, the new version once approvals cover it."""
     state = facts.state
     applied, current = state.applied, state.bundle
     if applied is None:
-        return None, (
-            f"schemabot did not apply `{facts.revision}`, so it has no approved downgrade to "
-            "run: roll it back by hand with `alembic downgrade`"
+        return None, Text(
+            "schemabot did not apply ",
+            Code(facts.revision),
+            ", so it has no approved downgrade to run: roll it back by hand with ",
+            Code("alembic downgrade"),
         )
     if current is None or not facts.downgrade_changed:
-        return applied, ""
-    if len(state.approvals) >= state.required_approvals and not current.problems:
-        return current, ""
-    return None, (
-        "its `downgrade()` changed since it was applied: approve the new version on its "
-        "card first (or revert the change); the applied downgrade is not run in its place"
+        return applied, Text()
+    if len(state.approvals) >= state.required_approvals and current.complete:
+        return current, Text()
+    return None, Text(
+        "its ",
+        Code("downgrade()"),
+        " changed since it was applied: approve the new version on its card first (or revert "
+        "the change); the applied downgrade is not run in its place",
     )
 
 
@@ -274,31 +307,36 @@ def check_rollback(facts: RollbackFacts) -> GateReport:
         Gate(
             "permission",
             facts.user in facts.appliers,
-            f"<@{facts.user}> may not roll back migrations (SCHEMABOT_APPLIERS)",
+            Text(User(facts.user), " may not roll back migrations (SCHEMABOT_APPLIERS)"),
         ),
         Gate(
             "in graph",
             revision is not None,
-            f"`{facts.revision}` is not in the revision graph of the main branch",
+            Text(Code(facts.revision), " is not in the revision graph of the main branch"),
         ),
         Gate(
             "not a merge",
             revision is None or not revision.is_merge,
-            "it is a merge revision: roll it back by hand with `alembic downgrade`",
+            Text("it is a merge revision: roll it back by hand with ", Code("alembic downgrade")),
         ),
     ]
     bundle, why_not = rollback_bundle(facts)
     gates.append(Gate("approved downgrade", bundle is not None, why_not))
     if facts.production is None:
-        gates.append(Gate("database", False, facts.database_error or "the database did not answer"))
+        gates.append(
+            Gate("database", False, Text(facts.database_error or "the database did not answer"))
+        )
     else:
         gates.append(
             Gate(
                 "current",
                 facts.revision in facts.production,
-                f"production is not at `{facts.revision}` "
-                f"(it is at {', '.join(sorted(facts.production)) or 'nothing'}): "
-                "only the newest applied revision can be rolled back",
+                Text(
+                    "production is not at ",
+                    Code(facts.revision),
+                    f" (it is at {', '.join(sorted(facts.production)) or 'nothing'}): "
+                    "only the newest applied revision can be rolled back",
+                ),
             )
         )
     lock = facts.lock
@@ -306,7 +344,7 @@ def check_rollback(facts: RollbackFacts) -> GateReport:
         Gate(
             "no apply running",
             lock is None,
-            f"another apply is running ({lock.holder})" if lock else "",
+            Text(f"another apply is running ({lock.holder})") if lock else Text(),
         )
     )
     return GateReport(facts.revision, tuple(gates))

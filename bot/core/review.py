@@ -20,6 +20,7 @@ from bot.core.records import (
     Verdict,
     VerdictRecord,
 )
+from bot.core.text import Code, Text
 from bot.errors import SchemabotError
 
 
@@ -202,12 +203,18 @@ def resolve(ident: str, known: Sequence[str]) -> str:
         return ident
     if not known:
         raise ReviewError(
-            f"No revision starts with `{ident}`. `/schema list` shows the pending ones."
+            Text(
+                "No revision starts with ",
+                Code(ident),
+                ". ",
+                Code("/schema list"),
+                " shows the pending ones.",
+            )
         )
     if len(known) > 1:
-        shown = ", ".join(f"`{rev}`" for rev in known[:10])
+        shown = Text.join(", ", (Code(rev) for rev in known[:10]))
         more = f" and {len(known) - 10} more" if len(known) > 10 else ""
-        raise ReviewError(f"`{ident}` could be {shown}{more}: type more of the id.")
+        raise ReviewError(Text(Code(ident), " could be ", shown, more, ": type more of the id."))
     return known[0]
 
 
@@ -250,12 +257,19 @@ def approve(
     revision = record.revision
     if user in authors:
         raise ReviewError(
-            f"You wrote or committed part of `{revision}`, so your approval can't count: "
-            "ask a teammate."
+            Text(
+                "You wrote or committed part of ",
+                Code(revision),
+                ", so your approval can't count: ask a teammate.",
+            )
         )
     if not policy.may_approve(user):
         raise ReviewError(
-            f"Only the configured approvers can approve `{revision}` (SCHEMABOT_APPROVERS)."
+            Text(
+                "Only the configured approvers can approve ",
+                Code(revision),
+                " (SCHEMABOT_APPROVERS).",
+            )
         )
     return NewVerdict(revision, user, "approve", None, record.blob_sha, state.bundle)
 
@@ -269,7 +283,9 @@ def request_changes(
         raise ReviewError("Say what should change: the reason is shown on the card.")
     if user not in authors and not policy.may_approve(user):
         raise ReviewError(
-            f"Only the configured approvers can request changes on `{record.revision}`."
+            Text(
+                "Only the configured approvers can request changes on ", Code(record.revision), "."
+            )
         )
     return NewVerdict(
         record.revision, user, "request_changes", reason, record.blob_sha, state.bundle
@@ -285,7 +301,11 @@ def override_lint(
         raise ReviewError("Say why the lint errors are acceptable: it goes in the audit log.")
     if user in authors or not policy.may_approve(user):
         raise ReviewError(
-            f"Only an approver other than the author can override the lint of `{record.revision}`."
+            Text(
+                "Only an approver other than the author can override the lint of ",
+                Code(record.revision),
+                ".",
+            )
         )
     return LintOverride(record.revision, user, reason, record.blob_sha)
 
@@ -294,7 +314,9 @@ def withdraw(state: ReviewState, user: str, standing: Collection[str]) -> str:
     """`standing`: the users with a verdict that counts now. Returns whose verdict goes."""
     record = _open_for_review(state)
     if user not in standing:
-        raise ReviewError(f"You have no approval or change request on `{record.revision}`.")
+        raise ReviewError(
+            Text("You have no approval or change request on ", Code(record.revision), ".")
+        )
     return user
 
 
@@ -314,8 +336,11 @@ def checklist_changes(
     record = _open_for_review(state)
     if user not in policy.appliers and (user in authors or not policy.may_approve(user)):
         raise ReviewError(
-            f"Only reviewers who may approve `{record.revision}` (not its authors) and the "
-            "appliers can tick its checklist."
+            Text(
+                "Only reviewers who may approve ",
+                Code(record.revision),
+                " (not its authors) and the appliers can tick its checklist.",
+            )
         )
     return tuple(
         Tick(key, key in selected, user) for key in shown if state.ticked(key) != (key in selected)
@@ -325,9 +350,11 @@ def checklist_changes(
 def _open_for_review(state: ReviewState) -> RevisionRecord:
     revision = state.revision
     if state.record.history:
-        raise ReviewError(f"`{revision}` was already in production before schemabot.")
+        raise ReviewError(Text(Code(revision), " was already in production before schemabot."))
     if state.status is ReviewStatus.REMOVED:
-        raise ReviewError(f"`{revision}` was removed from the repository.")
+        raise ReviewError(Text(Code(revision), " was removed from the repository."))
     if not state.accepts_verdicts:
-        raise ReviewError(f"`{revision}` is {state.status.value.lower()}: reviews are closed.")
+        raise ReviewError(
+            Text(Code(revision), f" is {state.status.value.lower()}: reviews are closed.")
+        )
     return state.record

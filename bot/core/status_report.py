@@ -1,14 +1,22 @@
-"""Plain-text answers about reviews, shared by `/schema` and the `schemabot` command line."""
+"""Answers about reviews, shared by `/schema` and the `schemabot` command line.
+
+One builder for both: each answer is a `Text`, which Slack renders as escaped mrkdwn
+(bot/slack/markup.py) and the command line prints as plain text.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from bot.core.card import CardSnapshot, Level
-from bot.core.records import AuditEvent, LockRecord
+from bot.core.records import BOT_ACTOR, AuditEvent, LockRecord
 from bot.core.review import ReviewStatus
+from bot.core.text import Bold, Code, Text, User
 
 DONE_STATUSES = {ReviewStatus.APPLIED, ReviewStatus.REMOVED}
+# However many revisions or items there are, an answer names this many and counts the rest.
+REVISIONS_LISTED = 40
+CHECKLIST_LISTED = 50
 
 
 def in_production_before(snap: CardSnapshot) -> bool:
@@ -37,56 +45,80 @@ def needs(snap: CardSnapshot) -> list[str]:
     return missing
 
 
-def list_text(snapshots: Sequence[CardSnapshot], locks: Sequence[LockRecord] = ()) -> str:
+def list_text(snapshots: Sequence[CardSnapshot], locks: Sequence[LockRecord] = ()) -> Text:
+    """Pending revisions, what each still needs, and the locks held."""
     lines = [
-        f":lock: Held: the {lock.name} lock, by {lock.holder}, since "
-        f"{lock.acquired_at:%Y-%m-%d %H:%M} UTC"
+        Text(
+            f":lock: Held: the {lock.name} lock, by {lock.holder}, since "
+            f"{lock.acquired_at:%Y-%m-%d %H:%M} UTC"
+        )
         for lock in locks
     ]
     if not snapshots:
-        lines.append("No schema changes are waiting: every revision seen is reviewed and applied.")
-        return "\n".join(lines)
-    lines.append(f"*Pending schema changes* ({len(snapshots)})")
-    for snap in snapshots:
+        lines.append(
+            Text("No schema changes are waiting: every revision seen is reviewed and applied.")
+        )
+        return Text.lines(lines)
+    lines.append(Text(Bold("Pending schema changes"), f" ({len(snapshots)})"))
+    for snap in snapshots[:REVISIONS_LISTED]:
         missing = needs(snap)
         still = f" — needs {', '.join(missing)}" if missing else " — ready to apply"
-        lines.append(f"• `{snap.revision}` {snap.title}: {snap.state.status_line}{still}")
-    return "\n".join(lines)
+        lines.append(
+            Text("• ", Code(snap.revision), f" {snap.title}: {snap.state.status_line}{still}")
+        )
+    if len(snapshots) > REVISIONS_LISTED:
+        lines.append(Text(f"…and {len(snapshots) - REVISIONS_LISTED} more."))
+    return Text.lines(lines)
 
 
-def status_text(snap: CardSnapshot, history: Sequence[AuditEvent]) -> str:
+def status_text(snap: CardSnapshot, history: Sequence[AuditEvent]) -> Text:
+    """One revision's review: status, verdicts, checklist, findings, what it needs, history."""
     state = snap.state
     status = (
         "In production before schemabot (no review)"
         if in_production_before(snap)
         else state.status_line
     )
-    lines = [
-        f"*{snap.revision}* - {snap.title}",
+    lines: list[Text | str] = [
+        Text(Bold(snap.revision), f" - {snap.title}"),
         f"Status: {status}",
         f"Branch: {snap.record.branch}"
         + ("" if snap.record.on_main else f" (not on {snap.main_branch} yet)"),
         f"File: {snap.record.path}",
     ]
-    lines += [f"Approved by <@{v.user_id}>" for v in state.approvals]
-    lines += [f"Stale approval by <@{v.user_id}> (the file changed)" for v in state.stale_approvals]
-    lines += [f"Changes requested by <@{v.user_id}>: {v.reason}" for v in state.change_requests]
+    lines += [Text("Approved by ", User(v.user_id)) for v in state.approvals]
+    lines += [
+        Text("Stale approval by ", User(v.user_id), " (the file changed)")
+        for v in state.stale_approvals
+    ]
+    lines += [
+        Text("Changes requested by ", User(v.user_id), f": {v.reason}")
+        for v in state.change_requests
+    ]
     if snap.checklist:
         lines.append("Checklist:")
-        for line in snap.checklist:
+        for line in snap.checklist[:CHECKLIST_LISTED]:
             mark = "[x]" if line.done else "[ ]"
-            who = (
-                " (schemabot)" if not line.entry.manual else (f" (<@{line.by}>)" if line.by else "")
-            )
-            lines.append(f"  {mark} {line.entry.text}{who if line.done else ''}")
+            who: Text | str = ""
+            if line.done:
+                who = (
+                    " (schemabot)"
+                    if not line.entry.manual
+                    else (Text(" (", User(line.by), ")") if line.by else "")
+                )
+            lines.append(Text(f"  {mark} {line.entry.text}", who))
+        if len(snap.checklist) > CHECKLIST_LISTED:
+            lines.append(f"  …and {len(snap.checklist) - CHECKLIST_LISTED} more items")
     errors = [f for f in snap.findings if f.level is not Level.INFO]
-    lines += [f"Found: {finding.text}" for finding in errors]
+    lines += [Text("Found: ", finding.text) for finding in errors]
     missing = needs(snap)
     if missing:
         lines.append("Still needs: " + ", ".join(missing))
     if history:
         lines.append("History:")
         for event in history[-15:]:
-            actor = "schemabot" if event.actor == "schemabot" else f"<@{event.actor}>"
-            lines.append(f"  {event.at:%Y-%m-%d %H:%M} {actor} {event.action.replace('_', ' ')}")
-    return "\n".join(lines)
+            actor: Text | str = "schemabot" if event.actor == BOT_ACTOR else Text(User(event.actor))
+            lines.append(
+                Text(f"  {event.at:%Y-%m-%d %H:%M} ", actor, f" {event.action.replace('_', ' ')}")
+            )
+    return Text.lines(lines)

@@ -19,12 +19,11 @@ from bot.core.bundle import Bundle
 from bot.core.imports import candidate_files, imported_modules, module_name
 from bot.core.layout import AlembicLayout
 from bot.git.clone import Clone
-from bot.git.script_location import ScriptLocation, layout_location
+from bot.git.script_location import ScriptLocation, ScriptLocationError, layout_location
+from bot.git.tree_files import FILE_MODES, LINK_MODE
 
-REGULAR_FILE_MODES = frozenset({0o100644, 0o100755})
 MAX_ENVIRONMENT_FILES = 400
 MAX_PARSED_BYTES = 1024 * 1024
-SYMLINK_MODE = 0o120000
 
 
 def revision_bundle(
@@ -34,12 +33,13 @@ def revision_bundle(
     tree = repo.commit(commit).tree
     files: dict[str, str] = {}
     problems: list[str] = []
-    revision = _regular(tree, revision_path, problems, required=True)
+    links: list[str] = []
+    revision = _regular(tree, revision_path, problems, links, required=True)
     if revision is not None:
         files[revision_path] = revision.hexsha
-    for path, blob in _environment(tree, layout, location, problems):
+    for path, blob in _environment(tree, layout, location, problems, links):
         files[path] = blob.hexsha
-    return Bundle(revision_path, files, tuple(problems), commit)
+    return Bundle(revision_path, files, tuple(problems), commit, tuple(links))
 
 
 def blob_text(repo: Repo, blob_sha: str) -> str:
@@ -47,29 +47,33 @@ def blob_text(repo: Repo, blob_sha: str) -> str:
 
 
 def _environment(
-    tree: Tree, layout: AlembicLayout, location: ScriptLocation, problems: list[str]
+    tree: Tree,
+    layout: AlembicLayout,
+    location: ScriptLocation,
+    problems: list[str],
+    links: list[str],
 ) -> Iterator[tuple[str, Blob]]:
     ini = layout.ini
-    ini_blob = _regular(tree, ini, problems, required=False)
+    ini_blob = _regular(tree, ini, problems, links, required=False)
     ini_text = _text(ini_blob) if ini_blob is not None else ""
     if ini_blob is not None:
         yield ini, ini_blob
     ini_dir = PurePosixPath(ini).parent
     pyproject = str(ini_dir / "pyproject.toml") if str(ini_dir) != "." else "pyproject.toml"
-    pyproject_blob = _regular(tree, pyproject, problems, required=False)
+    pyproject_blob = _regular(tree, pyproject, problems, links, required=False)
     if pyproject_blob is not None and _configures_alembic(_text(pyproject_blob)):
         yield pyproject, pyproject_blob
     script_dir = location.script_dir
-    mako = _regular(tree, str(script_dir / "script.py.mako"), problems, required=False)
+    mako = _regular(tree, str(script_dir / "script.py.mako"), problems, links, required=False)
     if mako is not None:
         yield str(script_dir / "script.py.mako"), mako
     env_path = str(script_dir / "env.py")
-    env = _regular(tree, env_path, problems, required=True)
+    env = _regular(tree, env_path, problems, links, required=True)
     if env is None:
         return
     yield env_path, env
     roots = _import_roots(ini_dir, ini_text, layout.section)
-    yield from _imported(tree, env_path, env, roots, problems)
+    yield from _imported(tree, env_path, env, roots, problems, links)
 
 
 def _imported(
@@ -78,6 +82,7 @@ def _imported(
     env: Blob,
     roots: tuple[PurePosixPath, ...],
     problems: list[str],
+    links: list[str],
 ) -> Iterator[tuple[str, Blob]]:
     """The repository files `env.py` imports, and theirs, as far as the syntax tells."""
     seen = {env_path}
@@ -94,7 +99,7 @@ def _imported(
                     found = str(root / candidate) if str(root) != "." else candidate
                     if found in seen:
                         continue
-                    found_blob = _regular(tree, found, problems, required=False)
+                    found_blob = _regular(tree, found, problems, links, required=False)
                     if found_blob is None:
                         continue
                     seen.add(found)
@@ -146,19 +151,28 @@ def _configures_alembic(text: str | None) -> bool:
     return isinstance(tool, dict) and "alembic" in tool
 
 
-def _regular(tree: Tree, path: str, problems: list[str], *, required: bool) -> Blob | None:
-    """The blob at `path` when it is a regular file; a symlink or a folder is a problem."""
-    try:
-        item = tree / path
-    except KeyError:
-        if required:
-            problems.append(f"`{path}` is missing")
+def _regular(
+    tree: Tree, path: str, problems: list[str], links: list[str], *, required: bool
+) -> Blob | None:
+    """The blob at `path` when it is a regular file, walking one name at a time so a link
+    on the way is seen (and recorded) rather than followed."""
+    node: Blob | Tree = tree
+    for name in PurePosixPath(path).parts:
+        if not isinstance(node, Tree):
+            break
+        try:
+            node = node[name]
+        except KeyError:
+            if required:
+                problems.append(f"`{path}` is missing")
+            return None
+    if isinstance(node, Blob) and node.mode == LINK_MODE:
+        links.append(path)
         return None
-    if not isinstance(item, Blob) or item.mode not in REGULAR_FILE_MODES:
-        kind = "a symlink" if getattr(item, "mode", 0) == SYMLINK_MODE else "not a regular file"
-        problems.append(f"`{path}` is {kind}; schemabot reads only regular files")
+    if not isinstance(node, Blob) or node.mode not in FILE_MODES or str(node.path) != path:
+        problems.append(f"`{path}` is not a regular file; schemabot reads only regular files")
         return None
-    return item
+    return node
 
 
 def _text(blob: Blob) -> str | None:
@@ -182,7 +196,10 @@ class BundleReader:
             if key in self._cache:
                 return self._cache[key]
         with self.clone.open() as repo:
-            location = layout_location(self.clone.path, self.layout)
+            try:
+                location = layout_location(self.clone.path, self.layout)
+            except ScriptLocationError as exc:
+                return Bundle(revision_path, {}, (str(exc),), commit)
             bundle = revision_bundle(repo, commit, revision_path, self.layout, location)
         with self._lock:
             if len(self._cache) > 2048:

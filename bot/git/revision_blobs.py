@@ -17,6 +17,7 @@ from gitdb.exc import BadName
 from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
 from bot.core.revisions import GraphProblem
 from bot.git.script_location import ScriptLocation
+from bot.git.tree_files import LINK_MODE
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ def revision_files_at(
             continue
         for item in folder.traverse():
             if isinstance(item, Blob) and location.is_revision_path(str(item.path)):
+                if item.mode == LINK_MODE:
+                    problems.append(_linked(str(item.path)))
+                    continue
                 parsed = _parse_blob(item, branch, commit, problems)
                 if parsed is not None:
                     files.append(parsed)
@@ -94,7 +98,10 @@ def branch_delta(
         if before_path and item.a_blob is not None and location.is_revision_path(before_path):
             before = _parse_blob(item.a_blob, branch, base, [])
         if after_path and item.b_blob is not None and location.is_revision_path(after_path):
-            after = _parse_blob(item.b_blob, branch, new_tip, problems)
+            if item.b_mode == LINK_MODE:
+                problems.append(_linked(after_path))
+            else:
+                after = _parse_blob(item.b_blob, branch, new_tip, problems)
             if after is not None:
                 after = _with_adding_commit(repo, after, base, new_tip)
         if before is not None or after is not None:
@@ -124,6 +131,12 @@ def _with_adding_commit(repo: Repo, file: RevisionFile, base: str | None, tip: s
     ).splitlines()
     name, email = added[-1].split("\x00") if added else ("", "")
     return RevisionFile(file.revision, file.branch, last, file.path, file.blob_sha, name, email)
+
+
+def _linked(path: str) -> GraphProblem:
+    return GraphProblem(
+        "unparseable", path, None, "a symbolic link; schemabot reads no linked revision files"
+    )
 
 
 def _has_commit(repo: Repo, sha: str) -> bool:

@@ -38,6 +38,8 @@ class Pending:
     record: RevisionRecord
     revision: Revision
     tip: str
+    key: str
+    """What the review is kept under (see `version_key`)."""
 
 
 def _start(revision: Revision) -> str | None:
@@ -71,7 +73,8 @@ class SqlReviewer:
         self, record: RevisionRecord, revision: Revision, branch_tip: str
     ) -> SqlReviewRecord:
         """The SQL review of the revision as it is at `branch_tip` (computed once per blob)."""
-        return self.review_all([Pending(record, revision, branch_tip)])[record.revision]
+        pending = Pending(record, revision, branch_tip, record.blob_sha)
+        return self.review_all([pending])[record.revision]
 
     def review_all(self, pending: Sequence[Pending]) -> dict[str, SqlReviewRecord]:
         """The SQL reviews of several revisions: those of one branch tip rendered by one
@@ -80,12 +83,12 @@ class SqlReviewer:
         by_tip: dict[str, list[Pending]] = {}
         for item in pending:
             record = item.record
-            known = self.store.sql_review(record.revision, record.blob_sha)
+            known = self.store.sql_review(record.revision, item.key)
             if known is not None:
                 reviews[record.revision] = known
             elif item.revision.is_merge:
-                reviews[record.revision] = self._save(
-                    record, None, "a merge revision: it runs no SQL of its own"
+                reviews[record.revision] = self.save(
+                    record, item.key, None, "a merge revision: it runs no SQL of its own"
                 )
             else:
                 by_tip.setdefault(item.tip, []).append(item)
@@ -106,7 +109,8 @@ class SqlReviewer:
             except SchemabotError as exc:
                 reason = f"the preview was not run: {exc}"
                 return {
-                    item.record.revision: self._save(item.record, None, reason) for item in items
+                    item.record.revision: self.save(item.record, item.key, None, reason)
+                    for item in items
                 }
             confinement = self.confine()
             confinement.prepare(root, writable=[home])
@@ -117,27 +121,27 @@ class SqlReviewer:
             if rendered is None or rendered.sql is None:
                 why = (rendered.error if rendered else None) or result.error or "no SQL printed"
                 last = why.strip().splitlines()[-1:] or ["?"]
-                reviews[item.record.revision] = self._save(
-                    item.record, None, f"the preview failed: {last[0][:500]}"
+                reviews[item.record.revision] = self.save(
+                    item.record, item.key, None, f"the preview failed: {last[0][:500]}"
                 )
                 continue
             sql = rendered.sql.strip() + "\n"
             findings: tuple[LintFinding, ...] = ()
             if self.dialect == "postgresql":
                 findings = lint(self._as_run(sql), self.exclude)
-            reviews[item.record.revision] = self._save(item.record, sql, None, findings)
+            reviews[item.record.revision] = self.save(item.record, item.key, sql, None, findings)
         return reviews
 
-    def _save(
+    def save(
         self,
         record: RevisionRecord,
+        key: str,
         sql: str | None,
         error: str | None,
         findings: tuple[LintFinding, ...] = (),
     ) -> SqlReviewRecord:
-        return self.store.save_sql_review(
-            record.revision, record.blob_sha, self.dialect, sql, findings, error
-        )
+        """Keep a review under `key` (see `version_key`)."""
+        return self.store.save_sql_review(record.revision, key, self.dialect, sql, findings, error)
 
     def _as_run(self, sql: str) -> str:
         """The SQL as schemabot runs it: with the `lock_timeout` it sets on every connection."""

@@ -44,6 +44,15 @@ def squawk_binary() -> str | None:
     return str(beside) if beside.is_file() else shutil.which("squawk")
 
 
+def squawk_version() -> str | None:
+    """What `squawk --version` says, or None when squawk is missing or does not run."""
+    binary = squawk_binary()
+    if binary is None:
+        return None
+    done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def lint(sql: str, exclude: frozenset[str] = frozenset()) -> tuple[LintFinding, ...]:
     """squawk's findings on `sql`, errors first; empty when squawk is not installed."""
     binary = squawk_binary()

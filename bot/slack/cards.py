@@ -1,7 +1,9 @@
 """Block Kit views of core objects, built with slack_sdk.models; nothing else.
 
-Every string that comes from the repository is cut to Slack's limits here, with a pointer
-to the file, so a long description can never make Slack reject a card.
+Views take raw values (the snapshot as the core made it) and render them through
+`bot/slack/markup.py`, which escapes every string and cuts it to Slack's limits (with a
+pointer to the file where the rest is), so no text from the repository can become markup
+and no long description can make Slack reject a card.
 """
 
 from __future__ import annotations
@@ -25,18 +27,25 @@ from slack_sdk.models.blocks import (
 
 from bot.core.card import SHOWN_FIELDS, CardSnapshot, ChecklistLine, Finding, Level
 from bot.core.review import ReviewState, ReviewStatus
+from bot.core.text import Bold, Code, Text, User
+from bot.slack.limits import (
+    CHECKBOX_OPTIONS_LIMIT,
+    CONFIRM_TEXT_LIMIT,
+    FIELD_TEXT_LIMIT,
+    HEADER_LIMIT,
+    OPTION_TEXT_LIMIT,
+    SECTION_TEXT_LIMIT,
+    revision_ref,
+)
+from bot.slack.markup import clip, render
 from bot.slack.sql_views import sql_blocks, tool_buttons
-
-SECTION_TEXT_LIMIT = 3000
-FIELD_TEXT_LIMIT = 2000
-HEADER_LIMIT = 150
-OPTION_TEXT_LIMIT = 75
-CHECKBOX_OPTIONS_LIMIT = 10
 
 APPROVE = "approve"
 REQUEST_CHANGES = "request_changes"
 WITHDRAW = "withdraw"
 CHECKLIST = "checklist"
+# Five checkbox groups of ten: a document with hundreds of items still makes a card.
+CHECKLIST_ITEMS_SHOWN = 50
 
 STATUS_EMOJI = {
     ReviewStatus.AWAITING: ":hourglass_flowing_sand:",
@@ -63,55 +72,42 @@ class Message:
     blocks: list[Block]
 
 
-def cut(text: str, limit: int, pointer: str = "") -> str:
-    """`text` within `limit` characters, ending with `pointer` when it had to be cut."""
-    if len(text) <= limit:
-        return text
-    tail = f"… {pointer}" if pointer else "…"
-    return text[: max(0, limit - len(tail))].rstrip() + tail
+def section(block_id: str | None, text: Text | str, pointer: Text | str = "") -> SectionBlock:
+    """A section showing `text` as mrkdwn, within Slack's limit."""
+    shown = MarkdownTextObject(text=render(text, SECTION_TEXT_LIMIT, pointer))
+    return SectionBlock(block_id=block_id, text=shown)
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def mention(user: str) -> str:
-    return f"<@{user}>"
+def context(block_id: str | None, text: Text | str) -> ContextBlock:
+    shown = MarkdownTextObject(text=render(text, SECTION_TEXT_LIMIT))
+    return ContextBlock(block_id=block_id, elements=[shown])
 
 
 def review_card(snap: CardSnapshot) -> Message:
     """The review card of one revision: what it is, what the bot found, where it stands."""
-    pointer = f"(see `{snap.doc_path}`)"
+    pointer = Text("(see ", Code(snap.doc_path), ")")
     blocks: list[Block] = [
         HeaderBlock(
             block_id="title",
-            text=PlainTextObject(text=cut(f"{snap.revision} - {snap.title}", HEADER_LIMIT)),
+            text=PlainTextObject(text=clip(f"{snap.revision} - {snap.title}", HEADER_LIMIT)),
         ),
-        SectionBlock(block_id="status", text=MarkdownTextObject(text=_status_text(snap))),
+        section("status", _status_text(snap)),
         SectionBlock(block_id="facts", fields=_facts(snap)),
     ]
     for name, block_id in (("Description", "description"), ("Rollback Plan", "rollback")):
         value = snap.field(name)
         if value:
-            body = cut(f"*{name}*\n{escape(value)}", SECTION_TEXT_LIMIT, pointer)
-            blocks.append(SectionBlock(block_id=block_id, text=MarkdownTextObject(text=body)))
+            blocks.append(section(block_id, Text(Bold(name), "\n", value), pointer))
     if snap.breaking:
-        breaking = cut(
-            f":rotating_light: *Breaking change:* {escape(snap.field('Breaking Changes') or '')}",
-            SECTION_TEXT_LIMIT,
-            pointer,
+        breaking = Text(
+            ":rotating_light: ", Bold("Breaking change:"), " ", snap.field("Breaking Changes") or ""
         )
-        blocks.append(SectionBlock(block_id="breaking", text=MarkdownTextObject(text=breaking)))
+        blocks.append(section("breaking", breaking, pointer))
     if snap.findings:
-        blocks.append(
-            SectionBlock(
-                block_id="findings", text=MarkdownTextObject(text=_findings(snap.findings))
-            )
-        )
+        blocks.append(section("findings", _findings(snap.findings)))
     verdicts = _verdicts(snap.state)
     if verdicts:
-        blocks.append(SectionBlock(block_id="verdicts", text=MarkdownTextObject(text=verdicts)))
+        blocks.append(section("verdicts", verdicts))
     blocks.extend(sql_blocks(snap))
     blocks.append(DividerBlock())
     blocks.extend(_checklist_blocks(snap))
@@ -120,83 +116,124 @@ def review_card(snap: CardSnapshot) -> Message:
     tools = tool_buttons(snap)
     if tools is not None:
         blocks.append(tools)
-    text = f"Schema review: {snap.revision} - {snap.title} ({snap.state.status_line})"
-    return Message(cut(text, 3000), blocks)
+    text = Text(f"Schema review: {snap.revision} - {snap.title} ({snap.state.status_line})")
+    return Message(render(text, SECTION_TEXT_LIMIT), blocks)
 
 
-def _status_text(snap: CardSnapshot) -> str:
-    state = snap.state
-    author = mention(snap.author_user) if snap.author_user else escape(snap.author)
-    where = (
-        f"on `{snap.main_branch}`"
-        if snap.record.on_main
-        else f"on branch `{escape(snap.record.branch)}`, not on `{snap.main_branch}` yet"
+def degraded_card(revision: str, path: str | None, problem: Text | str) -> Message:
+    """The card of a revision whose full card could not be built: what failed, and where.
+
+    It has no buttons: the review waits until the card can be built again.
+    """
+    where = Text(" (", Code(path), ")") if path else Text()
+    body = Text(
+        ":warning: ",
+        Bold("schemabot could not build this card"),
+        " for ",
+        Code(revision),
+        where,
+        ": ",
+        problem,
+        "\nOnce this is fixed, the full card replaces this one at its next update.",
     )
-    line = f"{STATUS_EMOJI[state.status]} *{state.status_line}*  ·  by {author}  ·  {where}"
-    if snap.co_authors:
-        line += "\nAlso written or committed by " + escape(", ".join(snap.co_authors))
-    return cut(line, SECTION_TEXT_LIMIT)
+    blocks: list[Block] = [
+        HeaderBlock(block_id="title", text=PlainTextObject(text=clip(revision, HEADER_LIMIT))),
+        section("degraded", body),
+    ]
+    text = Text(f"Schema review: {revision} (the card could not be built)")
+    return Message(render(text, SECTION_TEXT_LIMIT), blocks)
+
+
+def _status_text(snap: CardSnapshot) -> Text:
+    state = snap.state
+    author = Text(User(snap.author_user)) if snap.author_user else Text(snap.author)
+    where = (
+        Text("on ", Code(snap.main_branch))
+        if snap.record.on_main
+        else Text(
+            "on branch ",
+            Code(snap.record.branch),
+            ", not on ",
+            Code(snap.main_branch),
+            " yet",
+        )
+    )
+    line = Text(
+        f"{STATUS_EMOJI[state.status]} ",
+        Bold(state.status_line),
+        "  ·  by ",
+        author,
+        "  ·  ",
+        where,
+    )
+    if not snap.co_authors:
+        return line
+    return Text.lines([line, Text("Also written or committed by ", ", ".join(snap.co_authors))])
 
 
 def _facts(snap: CardSnapshot) -> list[MarkdownTextObject]:
-    facts: list[tuple[str, str]] = []
+    facts: list[tuple[str, Text]] = []
     for name in SHOWN_FIELDS:
         value = snap.field(name)
         if value:
             shown = (
-                f":rotating_light: *{escape(value)}*"
+                Text(":rotating_light: ", Bold(value))
                 if name == "Breaking Changes" and snap.breaking
-                else escape(value)
+                else Text(value)
             )
             facts.append((name, shown))
-    facts.append(("File", f"`{escape(snap.record.path)}`"))
+    facts.append(("File", Text(Code(snap.record.path))))
     down = snap.parsed.down_revisions if snap.parsed else ()
-    facts.append(("Revises", ", ".join(f"`{rev}`" for rev in down) or "nothing (a base)"))
-    facts.append(("Commit", f"`{snap.record.commit[:12]}`"))
+    revises = Text.join(", ", (Code(rev) for rev in down)) or Text("nothing (a base)")
+    facts.append(("Revises", revises))
+    facts.append(("Commit", Text(Code(snap.record.commit[:12]))))
     return [
-        MarkdownTextObject(text=cut(f"*{name}*\n{value}", FIELD_TEXT_LIMIT))
+        MarkdownTextObject(text=render(Text(Bold(name), "\n", value), FIELD_TEXT_LIMIT))
         for name, value in facts[:10]
     ]
 
 
-def _findings(findings: tuple[Finding, ...]) -> str:
+def _findings(findings: tuple[Finding, ...]) -> Text:
     ordered = sorted(findings, key=lambda f: list(Level).index(f.level))
-    lines = [f"{LEVEL_EMOJI[f.level]} {f.text}" for f in ordered]
-    return cut("*What schemabot found*\n" + "\n".join(lines), SECTION_TEXT_LIMIT)
+    lines = [Text(f"{LEVEL_EMOJI[f.level]} ", f.text) for f in ordered]
+    return Text(Bold("What schemabot found"), "\n", Text.lines(lines))
 
 
-def _verdicts(state: ReviewState) -> str:
-    lines = [f":white_check_mark: Approved by {mention(v.user_id)}" for v in state.approvals]
+def _verdicts(state: ReviewState) -> Text:
+    lines = [Text(":white_check_mark: Approved by ", User(v.user_id)) for v in state.approvals]
     lines += [
-        f":recycle: {mention(v.user_id)} approved an earlier version: approval is stale"
+        Text(":recycle: ", User(v.user_id), " approved an earlier version: approval is stale")
         for v in state.stale_approvals
     ]
     lines += [
-        f":raised_hand: {mention(v.user_id)} requested changes: {escape(v.reason or '')}"
+        Text(":raised_hand: ", User(v.user_id), f" requested changes: {v.reason or ''}")
         for v in state.change_requests
     ]
     if state.lint_override is not None:
-        reason = escape(str(state.lint_override.detail.get("reason", "")))
-        lines.append(f":shield: {mention(state.lint_override.actor)} accepted the lint: {reason}")
-    return cut("\n".join(lines), SECTION_TEXT_LIMIT)
+        reason = str(state.lint_override.detail.get("reason", ""))
+        lines.append(
+            Text(":shield: ", User(state.lint_override.actor), f" accepted the lint: {reason}")
+        )
+    return Text.lines(lines)
 
 
 def checklist_action_id(index: int) -> str:
     return f"{CHECKLIST}_{index}"
 
 
+def checklist_block_id(revision: str) -> str:
+    return f"{CHECKLIST}:{revision_ref(revision)}"
+
+
 def _checklist_blocks(snap: CardSnapshot) -> list[Block]:
     blocks: list[Block] = []
     manual = snap.manual_items
     if manual:
-        blocks.append(
-            SectionBlock(
-                block_id="checklist_title", text=MarkdownTextObject(text="*Migration checklist*")
-            )
-        )
+        blocks.append(section("checklist_title", Text(Bold("Migration checklist"))))
+        shown = manual[:CHECKLIST_ITEMS_SHOWN]
         elements = []
-        for index in range(0, len(manual), CHECKBOX_OPTIONS_LIMIT):
-            chunk = manual[index : index + CHECKBOX_OPTIONS_LIMIT]
+        for index in range(0, len(shown), CHECKBOX_OPTIONS_LIMIT):
+            chunk = shown[index : index + CHECKBOX_OPTIONS_LIMIT]
             options = [_option(line) for line in chunk]
             initial = [option for option, line in zip(options, chunk, strict=True) if line.done]
             element = CheckboxesElement(
@@ -205,11 +242,19 @@ def _checklist_blocks(snap: CardSnapshot) -> list[Block]:
                 initial_options=initial or None,
             )
             elements.append(element)
-        blocks.append(ActionsBlock(block_id=f"checklist:{snap.revision}", elements=elements))
+        blocks.append(ActionsBlock(block_id=checklist_block_id(snap.revision), elements=elements))
+        if len(manual) > len(shown):
+            more = Text(
+                f"…and {len(manual) - len(shown)} more items in the checklist of ",
+                Code(snap.doc_path),
+                ", not shown here.",
+            )
+            blocks.append(context("checklist_more", more))
     if snap.bot_items:
-        marks = [f"{_box(line.done)} {escape(line.entry.text)}" for line in snap.bot_items]
-        text = cut("Checked by schemabot:  " + "  ·  ".join(marks), SECTION_TEXT_LIMIT)
-        blocks.append(ContextBlock(block_id="bot_checks", elements=[MarkdownTextObject(text=text)]))
+        marks = [Text(f"{_box(line.done)} {line.entry.text}") for line in snap.bot_items]
+        blocks.append(
+            context("bot_checks", Text("Checked by schemabot:  ", Text.join("  ·  ", marks)))
+        )
     return blocks
 
 
@@ -218,26 +263,29 @@ def _box(done: bool) -> str:
 
 
 def _option(line: ChecklistLine) -> Option:
-    return Option(
-        value=line.entry.key, text=PlainTextObject(text=cut(line.entry.text, OPTION_TEXT_LIMIT))
-    )
+    shown = clip(line.entry.text.strip() or line.entry.key, OPTION_TEXT_LIMIT)
+    return Option(value=line.entry.key, text=PlainTextObject(text=shown))
 
 
 def _buttons(revision: str) -> ActionsBlock:
+    ref = revision_ref(revision)
+    confirm = clip(
+        f"Your approval or change request on {revision} will no longer count.", CONFIRM_TEXT_LIMIT
+    )
     return ActionsBlock(
-        block_id=f"review:{revision}",
+        block_id=f"review:{ref}",
         elements=[
-            ButtonElement(text="Approve", action_id=APPROVE, value=revision, style="primary"),
+            ButtonElement(text="Approve", action_id=APPROVE, value=ref, style="primary"),
             ButtonElement(
-                text="Request changes", action_id=REQUEST_CHANGES, value=revision, style="danger"
+                text="Request changes", action_id=REQUEST_CHANGES, value=ref, style="danger"
             ),
             ButtonElement(
                 text="Withdraw my verdict",
                 action_id=WITHDRAW,
-                value=revision,
+                value=ref,
                 confirm=ConfirmObject(
                     title="Withdraw your verdict?",
-                    text=f"Your approval or change request on {revision} will no longer count.",
+                    text=PlainTextObject(text=confirm),
                     confirm="Withdraw",
                     deny="Keep it",
                 ),

@@ -7,14 +7,15 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     InputBlock,
-    MarkdownTextObject,
     PlainTextInputElement,
     PlainTextObject,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
-from bot.slack.cards import Message
+from bot.core.text import Code, Text
+from bot.slack.cards import Message, section
+from bot.slack.limits import CONFIRM_TEXT_LIMIT, SECTION_TEXT_LIMIT, revision_ref
+from bot.slack.markup import clip, render
 
 REQUEST_CHANGES_VIEW = "request_changes"
 REASON_BLOCK = "reason"
@@ -25,15 +26,14 @@ def request_changes_modal(revision: str) -> View:
     return View(
         type="modal",
         callback_id=REQUEST_CHANGES_VIEW,
-        private_metadata=revision,
+        private_metadata=revision_ref(revision),
         title=PlainTextObject(text="Request changes"),
         submit=PlainTextObject(text="Send"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"What should change in `{revision}` before it can be approved?"
-                )
+            section(
+                None,
+                Text("What should change in ", Code(revision), " before it can be approved?"),
             ),
             InputBlock(
                 block_id=REASON_BLOCK,
@@ -51,24 +51,32 @@ ROLLBACK_CONFIRM = "rollback_confirm"
 
 def rollback_confirmation(revision: str, down: str) -> Message:
     """An ephemeral question with a button that asks once more before a downgrade runs."""
-    question = (
-        f"Roll back `{revision}` in production? Its `downgrade()` runs and production goes "
-        f"back to `{down}`. The document records the rollback."
+    question = Text(
+        "Roll back ",
+        Code(revision),
+        " in production? Its ",
+        Code("downgrade()"),
+        " runs and production goes back to ",
+        Code(down),
+        ". The document records the rollback.",
+    )
+    confirm = clip(
+        f"This runs the downgrade of {revision} against production now.", CONFIRM_TEXT_LIMIT
     )
     return Message(
-        question,
+        render(question, SECTION_TEXT_LIMIT),
         [
-            SectionBlock(text=MarkdownTextObject(text=question)),
+            section(None, question),
             ActionsBlock(
                 elements=[
                     ButtonElement(
                         text="Roll back",
                         action_id=ROLLBACK_CONFIRM,
-                        value=revision,
+                        value=revision_ref(revision),
                         style="danger",
                         confirm=ConfirmObject(
                             title="Roll back production?",
-                            text=f"This runs the downgrade of {revision} against production now.",
+                            text=PlainTextObject(text=confirm),
                             confirm="Roll back",
                             deny="Cancel",
                         ),

@@ -15,7 +15,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.card import CardSnapshot, Level
-from bot.slack.cards import SECTION_TEXT_LIMIT, STATUS_EMOJI, cut, escape
+from bot.core.text import Code, Text
+from bot.slack.cards import STATUS_EMOJI, context
+from bot.slack.limits import VIEW_BYTES_BUDGET, serialized_size
+from bot.slack.markup import clip, fit, link, render
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class HomeItem:
 
 
 HOME_ITEMS_LIMIT = 30
+ITEM_TEXT_LIMIT = 1500
+WARNINGS_LIMIT = 1000
+REVISION_SHOWN = 100
 
 
 def home_view(items: list[HomeItem]) -> View:
@@ -35,19 +41,34 @@ def home_view(items: list[HomeItem]) -> View:
     ]
     if not items:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing is pending. :tada:")))
+    room = VIEW_BYTES_BUDGET - serialized_size(blocks)
+    shown = 0
     for item in items[:HOME_ITEMS_LIMIT]:
-        snap = item.snapshot
-        title = f"*{escape(snap.revision)}* - {escape(snap.title)}"
-        if item.link:
-            title = f"*<{item.link}|{escape(snap.revision)}>* - {escape(snap.title)}"
-        lacks = "needs " + ", ".join(item.needs) if item.needs else "ready to apply"
-        text = f"{title}\n{STATUS_EMOJI[snap.state.status]} {snap.state.status_line} · {lacks}"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(text, SECTION_TEXT_LIMIT))))
-        warnings = [f.text for f in snap.findings if f.level is not Level.INFO]
-        if warnings:
-            context = cut(" · ".join(warnings), SECTION_TEXT_LIMIT)
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
-    if len(items) > HOME_ITEMS_LIMIT:
-        more = f"…and {len(items) - HOME_ITEMS_LIMIT} more: `/schema list` shows them all."
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
+        item_blocks = _item(item)
+        size = serialized_size(item_blocks)
+        if size > room:
+            break
+        blocks.extend(item_blocks)
+        room -= size
+        shown += 1
+    if len(items) > shown:
+        more = Text(f"…and {len(items) - shown} more: ", Code("/schema list"), " shows them all.")
+        blocks.append(context(None, more))
     return View(type="home", blocks=blocks)
+
+
+def _item(item: HomeItem) -> list[Block]:
+    snap = item.snapshot
+    name = clip(snap.revision, REVISION_SHOWN)
+    title = f"*{link(item.link, name)}*" if item.link else f"*{fit(name, 4 * REVISION_SHOWN)}*"
+    lacks = "needs " + ", ".join(item.needs) if item.needs else "ready to apply"
+    rest = Text(
+        f" - {snap.title}\n{STATUS_EMOJI[snap.state.status]} {snap.state.status_line} · {lacks}"
+    )
+    text = title + render(rest, ITEM_TEXT_LIMIT - len(title))
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    warnings = [f.text for f in snap.findings if f.level is not Level.INFO]
+    if warnings:
+        shown = MarkdownTextObject(text=render(Text.join(" · ", warnings), WARNINGS_LIMIT))
+        blocks.append(ContextBlock(elements=[shown]))
+    return blocks

@@ -4,8 +4,9 @@ anything, and bodies that are not Slack payloads turned away, before Bolt sees t
 Bolt parses a request before it checks the signature, and trusts the shape of what it
 parsed: bytes that are not UTF-8, a form whose `payload` is not JSON, or a field of an
 unexpected type made it answer 500 with a traceback in the log, signed or not. Here an
-unsigned, forged or stale request gets 401 unread; a signed body that is not a Slack
-payload gets 400; everything else goes to Bolt as it came.
+unsigned, forged or stale request gets 401 unread; a signed body whose parts that Bolt or
+a listener reads are not shaped as Slack sends them gets 400; everything else goes to
+Bolt as it came, oddities in parts nobody reads included.
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ _TYPES: dict[str, tuple[type, ...]] = {
         (str, type(None)),
     ),
 }
+
+# Parts of a payload that neither Bolt nor a listener reads, whose shape Slack varies:
+# a message's attachments (an unfurl's `id` is a number) and the Home view that an
+# app_home_opened event carries (its `state.values` has come as an empty list). They are
+# not checked, so such a request is answered like any other.
+_UNREAD_KEYS = frozenset({"attachments"})
+_UNREAD_IN_EVENTS = frozenset({"view"})
 
 # What Slack always sends with a payload of each type, and Bolt takes for granted.
 _REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -124,10 +132,22 @@ def _slack_payload(body: bytes, content_type: str | None) -> bool:
     try:
         payload = parse_body(body.decode("utf-8"), content_type)
         return (
-            isinstance(payload, dict) and bool(payload) and _shaped(payload) and _complete(payload)
+            isinstance(payload, dict)
+            and bool(payload)
+            and _shaped(_read_parts(payload))
+            and _complete(payload)
         )
     except (ValueError, RecursionError):
         return False
+
+
+def _read_parts(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload without the parts of an event nobody reads."""
+    event = payload.get("event")
+    if payload.get("type") != "event_callback" or not isinstance(event, dict):
+        return payload
+    read = {key: value for key, value in event.items() if key not in _UNREAD_IN_EVENTS}
+    return payload | {"event": read}
 
 
 def _shaped(node: Any) -> bool:
@@ -136,6 +156,8 @@ def _shaped(node: Any) -> bool:
     if not isinstance(node, dict):
         return True
     for key, value in node.items():
+        if key in _UNREAD_KEYS:
+            continue
         expected = _TYPES.get(key)
         if expected is not None and not isinstance(value, expected):
             return False

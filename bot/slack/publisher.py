@@ -18,11 +18,21 @@ from slack_sdk.errors import SlackApiError
 
 from bot.card_builder import SnapshotBuilder
 from bot.core.records import CardRecord, RevisionRecord
-from bot.slack.cards import review_card
+from bot.core.text import Text
+from bot.errors import SchemabotError
+from bot.slack.cards import Message, degraded_card, review_card
+from bot.slack.limits import MESSAGE_TEXT_LIMIT
+from bot.slack.markup import render
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
+# What Slack answers when it will never take the card as it is; anything else (a rate
+# limit, an outage) is tried again by a later cycle.
+REFUSALS = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_arguments", "no_text"}
+)
+UNEXPECTED = "an unexpected error; the details are in schemabot's log."
 # Answers that stay the same until someone changes the workspace or reinstalls the app:
 # remembered, so every card render does not ask again.
 LASTING_LOOKUP_ERRORS = frozenset({"users_not_found", "missing_scope", "not_allowed_token_type"})
@@ -39,8 +49,15 @@ class CardPublisher:
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._guard = threading.Lock()
         self._authors: dict[str, str | None] = {}
+        self._degraded: set[str] = set()
         # What each card last showed, so a refresh that changes nothing calls no Slack.
         self._shown: dict[str, str] = {}
+
+    @property
+    def degraded(self) -> frozenset[str]:
+        """Revisions whose card is the degraded one: worth building again each cycle."""
+        with self._guard:
+            return frozenset(self._degraded)
 
     def author_user(self, record: RevisionRecord) -> str | None:
         """The Slack id of the revision's git author, looked up by email (cached)."""
@@ -68,7 +85,12 @@ class CardPublisher:
         return str(user) if user else None
 
     def publish(self, revision: str) -> CardRecord | None:
-        """Post the card if it has none yet, else update it in place."""
+        """Post the card if it has none yet, else update it in place.
+
+        A card that cannot be built, or that Slack refuses, is posted degraded (what failed,
+        the file's path), so every revision shows up; a claim whose card was not posted is
+        released on any failure, so a later scan posts it.
+        """
         with self._guard:
             lock = self._locks[revision]
         with lock:
@@ -78,39 +100,80 @@ class CardPublisher:
             card = self.store.get_card(revision)
             if card is None and not self.store.claim_card(revision):
                 return None
-            snapshot = self.builder.build(revision, self.author_user(record), notified=True)
-            message = review_card(snapshot)
-            blocks = [block.to_dict() for block in message.blocks]
-            shown = hashlib.sha256(
-                json.dumps([message.text, blocks], sort_keys=True).encode()
-            ).hexdigest()
-            if card is not None:
-                if self._shown.get(revision) == shown:
-                    return card
+            posted = False
+            try:
+                message, whole = self._message(record)
+                if card is not None:
+                    self._send(record, message, card, whole)
+                    return self.store.set_card(revision, card.channel, card.ts)
+                channel, ts = self._send(record, message, None, whole)
+                posted = True
+                log.info("posted the review card of %s", revision)
+                return self.store.set_card(revision, channel, ts)
+            except BaseException:
+                if card is None and not posted:
+                    self.store.release_card_claim(revision)
+                raise
+
+    def _message(self, record: RevisionRecord) -> tuple[Message, bool]:
+        """The full card, or the degraded one when it cannot be built; and which it is."""
+        try:
+            snapshot = self.builder.build(record.revision, self.author_user(record), notified=True)
+            return review_card(snapshot), True
+        except SchemabotError as exc:
+            log.warning("the card of %s is degraded: %s", record.revision, exc)
+            return degraded_card(record.revision, record.path, exc.text), False
+        except Exception:
+            log.exception("the card of %s could not be built", record.revision)
+            return degraded_card(record.revision, record.path, Text(UNEXPECTED)), False
+
+    def _send(
+        self, record: RevisionRecord, message: Message, card: CardRecord | None, whole: bool
+    ) -> tuple[str, str]:
+        """Post or update the card; one Slack refuses goes out degraded, saying why."""
+        try:
+            sent = self._deliver(record.revision, message, card)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            if error not in REFUSALS:
+                raise
+            log.error("Slack refused the card of %s: %s", record.revision, error)
+            why = Text(f"Slack refused it ({error}); the details are in schemabot's log.")
+            sent = self._deliver(
+                record.revision, degraded_card(record.revision, record.path, why), card
+            )
+            whole = False
+        with self._guard:
+            (self._degraded.discard if whole else self._degraded.add)(record.revision)
+        return sent
+
+    def _deliver(self, revision: str, message: Message, card: CardRecord | None) -> tuple[str, str]:
+        blocks = [block.to_dict() for block in message.blocks]
+        shown = hashlib.sha256(json.dumps([message.text, blocks], sort_keys=True).encode())
+        if card is not None:
+            if self._shown.get(revision) != shown.hexdigest():
                 self.client.chat_update(
                     channel=card.channel, ts=card.ts, text=message.text, blocks=blocks
                 )
-                self._shown[revision] = shown
-                return self.store.set_card(revision, card.channel, card.ts)
-            try:
-                response = self.client.chat_postMessage(
-                    channel=self.channel, text=message.text, blocks=blocks, unfurl_links=False
-                )
-            except SlackApiError:
-                self.store.release_card_claim(revision)
-                raise
-            log.info("posted the review card of %s", revision)
-            self._shown[revision] = shown
-            return self.store.set_card(revision, str(response["channel"]), str(response["ts"]))
+                self._shown[revision] = shown.hexdigest()
+            return card.channel, card.ts
+        response = self.client.chat_postMessage(
+            channel=self.channel, text=message.text, blocks=blocks, unfurl_links=False
+        )
+        self._shown[revision] = shown.hexdigest()
+        return str(response["channel"]), str(response["ts"])
 
-    def reply(self, revision: str, text: str) -> None:
+    def reply(self, revision: str, text: Text | str) -> None:
         """A reply in the card's thread (apply progress, outcomes)."""
         card = self.store.get_card(revision)
         if card is None:
             log.warning("no card for %s; thread reply dropped: %s", revision, text)
             return
         self.client.chat_postMessage(
-            channel=card.channel, thread_ts=card.ts, text=text, unfurl_links=False
+            channel=card.channel,
+            thread_ts=card.ts,
+            text=render(text, MESSAGE_TEXT_LIMIT),
+            unfurl_links=False,
         )
 
 
@@ -126,7 +189,7 @@ class CardNotifier:
         except SlackApiError as exc:
             log.warning("could not update the card of %s: %s", revision, exc.response.get("error"))
 
-    def progress(self, revision: str, text: str) -> None:
+    def progress(self, revision: str, text: Text) -> None:
         try:
             self.publisher.reply(revision, text)
         except SlackApiError as exc:

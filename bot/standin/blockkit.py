@@ -17,6 +17,7 @@ from typing import Any, Final
 LIMITS: Final[dict[str, int]] = {
     "message.blocks": 50,  # block-kit/blocks: "up to 50 blocks in each message"
     "view.blocks": 100,  # views/modal-views, views/home-tab-views: "Max of 100 blocks"
+    "view.bytes": 250_000,  # methods/views.open etc.: view_too_large past 250 kB
     "message.text": 40_000,  # methods/chat.postMessage: text truncated past 40,000 characters
     "block_id": 255,  # block-kit/blocks/*: "Maximum length for this field is 255 characters"
     "action_id": 255,  # block-kit/block-elements/*: "Maximum length is 255 characters"

@@ -156,10 +156,26 @@ def view_submission_body(
     return block_actions_body(view_submission(view, values, user_id=user_id))
 
 
-def app_home_opened(user_id: str | None = None, *, tab: str = "home") -> JSON:
-    """The app_home_opened event of a user opening the app's Home tab."""
+def app_home_opened(
+    user_id: str | None = None, *, tab: str = "home", published: bool = False
+) -> JSON:
+    """The app_home_opened event of a user opening the app's Home tab.
+
+    `published`: the user has a Home view already, which Slack sends along, its
+    `state.values` an empty list rather than an object (as Slack has sent it).
+    """
     event: JSON = _recorded("event_app_home_opened.json")["event"]
-    return event | {"tab": tab, "event_ts": _action_ts()} | ({"user": user_id} if user_id else {})
+    event = event | {"tab": tab, "event_ts": _action_ts()} | ({"user": user_id} if user_id else {})
+    if published:
+        event["view"] = _recorded("event_app_home_opened_view.json")
+    return event
+
+
+def unfurled(message: Mapping[str, Any]) -> JSON:
+    """`message` as Slack shows it once a link in it unfurled: with an attachment whose
+    `id` is a number, as in every payload that carries the message."""
+    unfurl: JSON = _recorded("message_attachment_unfurl.json")
+    return copy.deepcopy(dict(message)) | {"attachments": [unfurl]}
 
 
 def event_callback(event: Mapping[str, Any]) -> JSON:

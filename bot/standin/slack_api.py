@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.standin.mrkdwn import LiveMarkup, RepositoryText
 from bot.standin.web_methods import METHODS, SCOPES, Args, respond
 from bot.standin.workspace import (
     APP_TOKEN,
@@ -67,6 +68,12 @@ class Call:
         return self.response.get("error")
 
 
+# A response_url takes five posts within thirty minutes of the interaction
+# (docs.slack.dev, "Handling user interaction": response_url).
+RESPONSE_URL_USES = 5
+RESPONSE_URL_SECONDS = 30 * 60
+
+
 @dataclass(frozen=True)
 class _Failure:
     status: int
@@ -96,6 +103,8 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._failures: dict[str, list[_Failure]] = {}
         self._hooks: dict[str, Hook] = {}
+        self._hook_uses: dict[str, list[float]] = {}
+        self._repository_text = RepositoryText()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -135,11 +144,13 @@ class FakeSlack:
 
         What the app posts to it is recorded as a `response_url` call and acted on as Slack
         does: an ephemeral reply by default, `in_channel`, `replace_original` or
-        `delete_original`.
+        `delete_original`; five times within thirty minutes, then 404 `used_url` (or
+        `expired_url`).
         """
         hook_id = secrets.token_urlsafe(12)
         with self._lock:
-            self._hooks[hook_id] = Hook(self._workspace.channel(channel), user, message_ts)
+            channel_id = self._workspace.channel(channel)
+            self._hooks[hook_id] = Hook(channel_id, user, message_ts, time.monotonic())
         return f"{self._root()}/hooks/{hook_id}"
 
     def _root(self) -> str:
@@ -226,6 +237,19 @@ class FakeSlack:
             raise TimeoutError(f"still {result!r} after {timeout}s")
         return result
 
+    # -- what came from the repository ---------------------------------------------------
+
+    def from_repository(self, *texts: str) -> None:
+        """Mark `texts` as written by whoever can push to the repository: from now on, any
+        `<…>` of theirs that reaches Slack unescaped (a mention, a link) is recorded."""
+        with self._lock:
+            self._repository_text.mark(texts)
+
+    def live_markup(self) -> list[LiveMarkup]:
+        """Every place where marked text reached Slack as live markup; [] when none did."""
+        with self._lock:
+            return self._repository_text.found()
+
     # -- failure injection --------------------------------------------------------------
 
     def fail_next(
@@ -270,6 +294,8 @@ class FakeSlack:
                     body = refusal.body
             if method == "auth.test" and body["ok"]:
                 headers["x-oauth-scopes"] = ",".join(sorted(self.scopes))
+            if body["ok"]:
+                self._repository_text.inspect(method, args)
             self._record(Call(method, args, token, status, body))
         return status, body, headers
 
@@ -279,10 +305,19 @@ class FakeSlack:
             hook = self._hooks.get(hook_id)
             status, body = (200, {"ok": True}) if hook else (404, {"ok": False, "error": "no_hook"})
             if hook is not None:
-                try:
-                    respond(self._workspace, hook, args)
-                except SlackError as refusal:
-                    status, body = 400, refusal.body
+                uses = self._hook_uses.setdefault(hook_id, [])
+                if time.monotonic() - hook.created > RESPONSE_URL_SECONDS:
+                    status, body = 404, {"ok": False, "error": "expired_url"}
+                elif len(uses) >= RESPONSE_URL_USES:
+                    status, body = 404, {"ok": False, "error": "used_url"}
+                else:
+                    uses.append(time.monotonic())
+                    try:
+                        respond(self._workspace, hook, args)
+                    except SlackError as refusal:
+                        status, body = 400, refusal.body
+            if status == 200:
+                self._repository_text.inspect("response_url", args)
             self._record(Call("response_url", args, None, status, body))
         return status, body, {}
 

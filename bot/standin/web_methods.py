@@ -82,6 +82,9 @@ def content(args: Args, *, partial: bool = False) -> tuple[str | None, list[JSON
 
 def view_arg(args: Args, expected_type: str) -> JSON:
     view = decoded(args, "view", "invalid_arguments")
+    # methods/views.open: "view_too_large": a view is at most 250 kB as sent.
+    if len(json.dumps(view)) > LIMITS["view.bytes"]:
+        raise SlackError("view_too_large")
     errors = view_errors(view, expected_type=expected_type)
     if errors:
         raise SlackError("invalid_arguments", [f"[ERROR] {e}" for e in errors])

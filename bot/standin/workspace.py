@@ -119,6 +119,8 @@ class Hook:
     channel: str
     user: str
     message_ts: str | None = None
+    created: float = 0.0
+    """time.monotonic() when it was handed out."""
 
 
 @dataclass

@@ -2,18 +2,13 @@ import textwrap
 
 import pytest
 
-from bot.core.consistency import Disagreement, check
+from bot.core import consistency
 from bot.core.doc import DocEntry, SchemaDoc
 from bot.core.doc_update import add_entry
 from bot.core.operations import MigrationAnalysis, analyze
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, SEED_HISTORY, seed_document
 from tests.support.migration_files import read
 
-ALTER_COLUMN_WARNING = Disagreement(
-    "warning",
-    "Type says ALTER COLUMN, but the upgrade does no ALTER COLUMN;"
-    " it does DATA MIGRATION (`connections`).",
-)
 ADD_BIO = 'op.add_column("users", sa.Column("bio", sa.Text()))'
 DROP_BIO = 'op.drop_column("users", "bio")'
 
@@ -25,8 +20,27 @@ def entry(fields: str, section: str = "Pending Migrations (Not Yet Applied to Pr
     return found
 
 
-def texts(found: tuple[Disagreement, ...]) -> list[str]:
-    return [d.text for d in found]
+Said = tuple[str, str]
+
+
+def said(level: str, text: str) -> Said:
+    return (level, text)
+
+
+def check(entry: DocEntry | None, analysis: MigrationAnalysis, is_merge: bool) -> tuple[Said, ...]:
+    """The disagreements as the words a card shows them, with their level."""
+    return tuple((d.level, str(d.text)) for d in consistency.check(entry, analysis, is_merge))
+
+
+def texts(found: tuple[Said, ...]) -> list[str]:
+    return [text for _, text in found]
+
+
+ALTER_COLUMN_WARNING = said(
+    "warning",
+    "Type says ALTER COLUMN, but the upgrade does no ALTER COLUMN;"
+    " it does DATA MIGRATION (`connections`).",
+)
 
 
 def test_the_seed_document_agrees_with_the_sandbox_history() -> None:
@@ -51,8 +65,15 @@ def test_the_seed_document_agrees_with_the_sandbox_history() -> None:
     }
 
 
-def test_no_entry_means_nothing_to_compare() -> None:
-    assert check(None, read('op.drop_table("users")'), False) == ()
+def test_without_an_entry_only_what_the_code_shows() -> None:
+    assert check(None, read('op.drop_table("users")', 'op.create_table("users")'), False) == ()
+    assert check(None, read('op.drop_table("users")', "pass"), False) == (
+        said(
+            "warning",
+            "No way back: `downgrade()` does nothing, so `alembic downgrade` cannot undo it.",
+        ),
+    )
+    assert check(None, analyze("def upgrade(:\n", "versions/broken.py"), False) == ()
 
 
 def test_a_type_contradicted_by_what_the_code_destroys() -> None:
@@ -68,7 +89,7 @@ def test_a_type_contradicted_by_what_the_code_destroys() -> None:
         False,
     )
     assert found == (
-        Disagreement(
+        said(
             "error",
             "Type says ADD COLUMN, but the upgrade does no ADD COLUMN; it does DROP TABLE"
             " (`follows`).",
@@ -101,16 +122,14 @@ def test_a_type_that_leaves_out_a_main_change_or_names_one_not_made() -> None:
     fields = "- **Type**: ADD COLUMN\n- **Rollback Plan**: `alembic downgrade -1`"
     left_out = check(entry(fields), analysis, False)
     assert left_out == (
-        Disagreement(
-            "error", "Type says ADD COLUMN, but the upgrade also does DROP COLUMN (`users`)."
-        ),
+        said("error", "Type says ADD COLUMN, but the upgrade also does DROP COLUMN (`users`)."),
     )
     fields = fields.replace("ADD COLUMN", "ADD COLUMN, DROP COLUMN, CREATE TABLE")
     made_up = check(entry(fields), analysis, False)
     assert texts(made_up) == [
         "Type says ADD COLUMN, DROP COLUMN, CREATE TABLE, but the upgrade does no CREATE TABLE."
     ]
-    assert made_up[0].level == "warning"
+    assert made_up[0][0] == "warning"
 
 
 def test_an_index_only_migration_must_say_so() -> None:
@@ -141,7 +160,7 @@ def test_tables_affected_compared_with_the_tables_touched() -> None:
         "Tables Affected lists `comments`, which the upgrade does not touch.",
     ]
     plain = "- **Tables Affected**: users, legacy table and public.posts"
-    assert [d for d in check(entry(plain), analysis, False) if "Tables" in d.text] == []
+    assert [d for d in check(entry(plain), analysis, False) if "Tables" in d[1]] == []
     assert check(entry("- **Tables Affected**: None"), read("pass"), False) == ()
 
 
@@ -164,11 +183,11 @@ def test_destructive_upgrades_must_be_called_breaking_and_have_a_way_back() -> N
         False,
     )
     assert found == (
-        Disagreement(
+        said(
             "error",
             "Breaking Changes says No, but the upgrade drops column `bio` of `users` (line 13).",
         ),
-        Disagreement(
+        said(
             "error",
             "The upgrade drops column `bio` of `users` (line 13), and there is no Rollback Plan.",
         ),
@@ -185,13 +204,13 @@ def test_history_entries_are_not_asked_for_a_rollback_plan() -> None:
     history = entry("- **Breaking Changes**: Yes", section="Current Migrations")
     assert check(history, analysis, False) == ()
     claims_harmless = entry("- **Breaking Changes**: No", section="Current Migrations")
-    assert [d.level for d in check(claims_harmless, analysis, False)] == ["error"]
+    assert [level for level, _ in check(claims_harmless, analysis, False)] == ["error"]
 
 
 def test_an_empty_downgrade_is_no_way_back() -> None:
     found = check(entry("- **Type**: ADD COLUMN"), read(ADD_BIO, '"""Irreversible."""'), False)
     assert found == (
-        Disagreement(
+        said(
             "warning",
             "No way back: `downgrade()` does nothing, so `alembic downgrade` cannot undo it.",
         ),
@@ -202,12 +221,12 @@ def test_raw_sql_whose_tables_cannot_be_read() -> None:
     analysis = read('op.execute("VACUUM ANALYZE")\nop.execute(f"UPDATE {name} SET x = 1")', "pass")
     found = check(entry("- **Breaking Changes**: No"), analysis, False)
     assert found[1:] == (
-        Disagreement(
+        said(
             "warning",
             "Line 13: raw SQL (`VACUUM ANALYZE`) whose tables schemabot could not read;"
             " check Tables Affected by hand.",
         ),
-        Disagreement(
+        said(
             "warning",
             "Line 14: raw SQL whose tables schemabot could not read;"
             " check Tables Affected by hand.",
@@ -218,7 +237,7 @@ def test_raw_sql_whose_tables_cannot_be_read() -> None:
 def test_an_unreadable_migration_is_not_compared() -> None:
     analysis = analyze("def upgrade(:\n", "versions/broken.py")
     (found,) = check(entry("- **Type**: ADD COLUMN"), analysis, False)
-    assert found.level == "warning"
-    assert found.text == (
+    assert found[0] == "warning"
+    assert found[1] == (
         "The migration is not valid Python (line 1: invalid syntax), so the entry went unchecked."
     )

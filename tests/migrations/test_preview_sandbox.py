@@ -109,7 +109,7 @@ def test_a_branch_migration_reaches_no_secret_no_network_and_writes_nothing(
 
     bot.scan()
 
-    review = bot.services.store.sql_review(REVISION, _blob(bot))
+    review = bot.services.sql_review_of(REVISION)
     assert review is not None and review.sql is not None, review
     got = reached(review.sql)
     assert sorted(got) == sorted(
@@ -141,9 +141,3 @@ def test_a_branch_migration_reaches_no_secret_no_network_and_writes_nothing(
     assert "SELECT 1 -- env: GOT {'SCHEMABOT_MIGRATE_URL': 'postgresql://'}" in card_text(card)
     assert CANARY not in card_text(card)
     assert bot.request("GET", "/healthz").status == 200
-
-
-def _blob(bot: SlackBot) -> str:
-    record = bot.services.store.get_revision(REVISION)
-    assert record is not None
-    return record.blob_sha

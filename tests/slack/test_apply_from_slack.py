@@ -9,6 +9,7 @@ from alembic.config import Config
 
 from bot.demo.project import DEMO_PENDING
 from bot.slack.dialogs import ROLLBACK_CONFIRM
+from bot.standin.mrkdwn import displayed
 from bot.standin.signing import button_click
 from tests.support.applyteam import BASELINE, columns, production_versions
 from tests.support.slackbot import (
@@ -60,7 +61,7 @@ def test_apply_through_slack_migrates_and_pushes_the_status(
     assert production_versions(pg_url) == {REVISION}
     assert "visibility" in columns(pg_url, "posts")
     assert "- **Applied to Prod**: Yes - " in origin_doc(bot)
-    thread = "\n".join(reply.text for reply in bot.card(REVISION).replies)
+    thread = "\n".join(displayed(reply.text) for reply in bot.card(REVISION).replies)
     assert "Applying `b41f7a2c9e15` in production" in thread
     assert "Running upgrade merge_enum_fix_and_photo_urls -> b41f7a2c9e15" in thread
     assert ":rocket:" in thread

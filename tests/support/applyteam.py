@@ -16,6 +16,7 @@ from bot.apply.applier import Applier
 from bot.config import Settings
 from bot.core.checklist import manual_keys
 from bot.core.doc_update import add_entry
+from bot.core.text import Text
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
 from bot.wiring import Services, build_services
 from tests.support.gitrepos import Developer, make_origin
@@ -36,8 +37,8 @@ class Notes:
     def card_changed(self, revision: str) -> None:
         self.cards.append(revision)
 
-    def progress(self, revision: str, text: str) -> None:
-        self.lines.append(text)
+    def progress(self, revision: str, said: Text) -> None:
+        self.lines.append(str(said))
 
 
 @dataclass
