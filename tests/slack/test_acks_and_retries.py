@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from collections.abc import Callable
+
+import pytest
 
 from bot.standin.signing import app_home_opened, event_callback
 from tests.support.card_reading import (
@@ -118,3 +122,35 @@ def test_a_repeated_click_is_counted_once(slackbot: SlackBot) -> None:
     slackbot.wait_for_card(lambda text: "Approved 1/1" in text)
     settled(slackbot, lambda: len(slackbot.fake.calls("chat.update")) == 1)
     assert actions(slackbot) == [(REVIEWER, "approve")]
+
+
+@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket-mode"])
+def test_acks_do_not_wait_for_the_state_file(
+    slackbot_factory: Callable[..., SlackBot], socket_mode: bool
+) -> None:
+    bot = slackbot_factory(socket_mode=socket_mode)
+    bot.review_pending()
+    bot.click("request_changes", REVIEWER)
+    bot.wait_for(lambda: bot.fake.views_opened)
+    # Another process writing to the state file (a `schemabot scan`, a long transaction):
+    # every write of the bot waits for it, and so does every thread behind such a writer.
+    writer = sqlite3.connect(bot.settings.state_db_path)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        # Each delivery fails the test if its ack comes after Slack's three seconds.
+        deliveries = [
+            bot.click("approve", SECOND_REVIEWER),
+            bot.command("status b41f", REVIEWER, wait=False).delivery,
+            bot.home(DEVELOPER),
+            bot.submit_request_changes("", REVIEWER),
+            bot.submit_request_changes("Name the index", REVIEWER),
+        ]
+    finally:
+        writer.rollback()
+        writer.close()
+
+    assert [d.status for d in deliveries] == [200] * 5
+    assert set(deliveries[3].json["errors"]) == {"reason"}
+    bot.wait_for_card(lambda text: "Name the index" in text and SECOND_REVIEWER in text)
+    bot.wait_for(lambda: bot.fake.home_views.get(DEVELOPER))
+    bot.wait_for(lambda: bot.fake.calls("response_url"))
