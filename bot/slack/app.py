@@ -15,6 +15,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 
 from slack_bolt import App, BoltResponse
 
+from bot.slack.acks_first import AcksFirst
 from bot.slack.deliveries import DeliveryWindow, delivery_key
 from bot.slack.early_ack import DISPATCH_THREADS, EarlyAckHandler
 from bot.slack.http_door import slack_door
@@ -48,6 +49,7 @@ class SlackFront:
         self.deliveries = DeliveryWindow(services.store, services.clock)
         self.deliveries.load()
         self.acked = ThreadPoolExecutor(max_workers=DISPATCH_THREADS, thread_name_prefix="acked")
+        self.acks_first = AcksFirst()
         self.app = App(
             client=services.publisher.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -62,12 +64,18 @@ class SlackFront:
 
     def wsgi(self, signing_secret: str, health: Callable[[], bool] | None = None) -> WsgiApp:
         """`POST /slack/events` (signed Slack payloads only) and `GET /healthz`."""
-        handler = EarlyAckHandler(self.app, EVENTS_PATH, self.acked)
-        return wsgi_app(slack_door(handler, signing_secret), health)
+        handler = EarlyAckHandler(self.app, EVENTS_PATH, self.acked, self.acks_first)
+        door = slack_door(handler, signing_secret)
+
+        def events(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+            with self.acks_first.arriving():
+                return door(environ, start_response)
+
+        return wsgi_app(events, health)
 
     def socket_mode(self, app_token: str, ping_interval: float = 10) -> SocketModeFront:
         """A Socket Mode connection for the app; `connect()` it."""
-        return SocketModeFront(self.app, app_token, ping_interval=ping_interval)
+        return SocketModeFront(self.app, app_token, self.acks_first, ping_interval=ping_interval)
 
     def finish(self) -> None:
         """Wait for the work still going on after the acks, then save what it remembered.
@@ -75,6 +83,7 @@ class SlackFront:
         Call it once no more requests come in and before the store closes: a listener
         that outlives the store would write to a closed SQLite connection.
         """
+        self.acks_first.close()
         self.acked.shutdown(wait=True)
         self.app.listener_runner.listener_executor.shutdown(wait=True)
         self.deliveries.close()

@@ -8,8 +8,8 @@ Slack does not resend clicks or commands. websocket-client reads frames in a loo
 
 Clicks, commands and events are acknowledged by the thread that reads the socket, as soon
 as their envelope is parsed (see `early_ack.py`); Bolt handles them afterwards in the
-client's workers. Modal submissions are acknowledged by Bolt, with whatever the listener
-answered.
+client's workers, once the acks of a burst are out (`acks_first.py`). Modal submissions
+are acknowledged by Bolt, with whatever the listener answered.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.websocket_client import SocketModeClient
 from websocket import WebSocketApp
 
+from bot.slack.acks_first import AcksFirst
 from bot.slack.early_ack import acked_at_arrival, dispatch_acked
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ WORKERS = 64
 
 class _EarlyAckingClient(SocketModeClient):
     """slack_sdk's websocket-client Socket Mode client, acking at arrival (see module doc)."""
+
+    acks_first: AcksFirst
 
     def enqueue_message(self, message: str) -> None:
         try:
@@ -51,6 +54,10 @@ class _EarlyAckingClient(SocketModeClient):
             and acked_at_arrival(envelope["payload"])
         ):
             self.send_socket_mode_response({"envelope_id": envelope["envelope_id"]})
+            self.acks_first.acked()
+            # Parsing it again and Bolt's work wait until the burst's acks are out.
+            self.acks_first.after(lambda: SocketModeClient.enqueue_message(self, message))
+            return
         super().enqueue_message(message)
 
     def _run_current_session(self) -> None:
@@ -94,11 +101,20 @@ class _Decoding:
 class SocketModeFront(BaseSocketModeHandler):
     """Bolt's Socket Mode handler over `_EarlyAckingClient`."""
 
+    client: _EarlyAckingClient
+
     def __init__(
-        self, app: App, app_token: str, *, ping_interval: float = 10, workers: int = WORKERS
+        self,
+        app: App,
+        app_token: str,
+        acks_first: AcksFirst,
+        *,
+        ping_interval: float = 10,
+        workers: int = WORKERS,
     ) -> None:
         self.app = app
         self.app_token = app_token
+        self.acks_first = acks_first
         self.client = _EarlyAckingClient(
             app_token=app_token,
             logger=app.logger,
@@ -106,17 +122,24 @@ class SocketModeFront(BaseSocketModeHandler):
             ping_interval=ping_interval,
             concurrency=workers,
         )
+        self.client.acks_first = acks_first
         self.client.socket_mode_request_listeners.append(self.handle)
 
     def handle(self, client: Any, req: SocketModeRequest) -> None:
         if acked_at_arrival(req.payload):
             headers = build_headers(req)
-            dispatch_acked(
-                self.app, BoltRequest(body=req.payload, headers=headers, mode="socket_mode")
-            )
+            request = BoltRequest(body=req.payload, headers=headers, mode="socket_mode")
+            dispatch_acked(self.app, request)
             return
         started = time.time()
         send_response(client, req, run_bolt_app(self.app, req), started)
+
+    def close(self) -> None:
+        """Stop taking envelopes, hand on those acked and waiting, then close."""
+        self.client.auto_reconnect_enabled = False
+        self.client.disconnect()
+        self.acks_first.close()
+        self.client.close()
 
     def connected(self) -> bool:
         """Whether the WebSocket to Slack is open now."""

@@ -241,7 +241,7 @@ class SlackBot:
 
     def _halt(self) -> None:
         if self._handler is not None:
-            self._handler.close()  # type: ignore[no-untyped-call]
+            self._handler.close()
             self._handler = None
         if self._server is not None and self._thread is not None:
             # The request threads first: one finishing a response still pulls the trigger.
