@@ -135,7 +135,13 @@ def sql_reviews(db: Database) -> None:
     )
 
 
-STEPS: tuple[MigrationStep, ...] = (initial_schema, sql_reviews)
+def card_permalinks(db: Database) -> None:
+    """Each card's permalink, kept from when it is posted, so the Home tab asks Slack for
+    none."""
+    db.table("cards").add_column("permalink", str)
+
+
+STEPS: tuple[MigrationStep, ...] = (initial_schema, sql_reviews, card_permalinks)
 """The schema's history, in order. Never edit or reorder a released step: append a new one."""
 
 
