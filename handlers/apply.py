@@ -10,64 +10,62 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from bot.core.records import RunKind
 from bot.errors import SchemabotError
 from bot.slack.dialogs import ROLLBACK_CONFIRM, rollback_confirmation
 from bot.wiring import Services
+from handlers.replies import PrivateReply
 
 log = logging.getLogger(__name__)
 
 
-def start(services: Services, kind: RunKind, ident: str, user: str, respond: Respond) -> None:
-    """Check the gates and run, in a worker; `respond` reaches the person who asked."""
-    services.workers.submit(_run, services, kind, ident, user, respond)
+def start(services: Services, kind: RunKind, ident: str, user: str, reply: PrivateReply) -> None:
+    """Check the gates and run, in a worker; `reply` reaches the person who asked."""
+    services.workers.submit(_run, services, kind, ident, user, reply)
 
 
-def _run(services: Services, kind: RunKind, ident: str, user: str, respond: Respond) -> None:
+def _run(services: Services, kind: RunKind, ident: str, user: str, reply: PrivateReply) -> None:
     applier = services.applier
     assert applier is not None
     try:
         run = applier.request(ident, user, kind)
     except SchemabotError as exc:
-        respond(text=services.redact(str(exc)), response_type="ephemeral", replace_original=False)
+        reply(services.redact(str(exc)))
         return
     except Exception:
         log.exception("/schema %s %s failed before it started", kind, ident)
-        respond(text="schemabot failed before starting; nothing was changed. See its log.")
+        reply("schemabot failed before starting; nothing was changed. See its log.")
         return
     verb = "Applying" if kind == "apply" else "Rolling back"
-    respond(
-        text=f"{verb} `{run.revision}`: follow it in the card's thread.",
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    reply(f"{verb} `{run.revision}`: follow it in the card's thread.")
     try:
         applier.execute(run)
     except Exception:
         log.exception("%s of %s failed unexpectedly", kind, run.revision)
 
 
-def ask_rollback(services: Services, ident: str, respond: Respond) -> None:
+def ask_rollback(services: Services, ident: str, reply: PrivateReply) -> None:
     """Answer `/schema rollback` with a confirm button; nothing runs until it is clicked."""
     revision = services.reviews.resolve(ident)
     graph = services.repository.graph(services.builder.main_branch)
     parsed = graph.revisions.get(revision)
     down = ", ".join(parsed.down_revisions) if parsed and parsed.down_revisions else "base"
     message = rollback_confirmation(revision, down)
-    respond(
-        text=message.text,
-        blocks=[block.to_dict() for block in message.blocks],
-        response_type="ephemeral",
-    )
+    reply(message.text, [block.to_dict() for block in message.blocks])
 
 
 def register(app: App, services: Services) -> None:
-    def rollback_confirm_callback(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def rollback_confirm_callback(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         ack()
         revision = str(body["actions"][0]["value"])
         user = str(body["user"]["id"])
-        respond(text=f"Rolling back `{revision}`: checking first…", replace_original=True)
-        start(services, "rollback", revision, user, respond)
+        channel = (body.get("channel") or {}).get("id")
+        reply = PrivateReply(respond, client, channel, user)
+        reply(f"Rolling back `{revision}`: checking first…", replace_original=True)
+        start(services, "rollback", revision, user, reply)
 
     app.action(ROLLBACK_CONFIRM)(rollback_confirm_callback)

@@ -3,19 +3,60 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 log = logging.getLogger(__name__)
 
+Blocks = Sequence[dict[str, Any]]
 
-def tell(client: WebClient, channel: str | None, user: str, text: str) -> None:
+
+def tell(
+    client: WebClient, channel: str | None, user: str, text: str, blocks: Blocks | None = None
+) -> None:
     """An ephemeral message to `user`; falls back to a DM where ephemerals can't go."""
     try:
         if channel:
-            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
             return
     except SlackApiError as exc:
         log.info("ephemeral reply failed (%s); sending a DM", exc.response.get("error"))
-    client.chat_postMessage(channel=user, text=text)
+    client.chat_postMessage(channel=user, text=text, blocks=blocks)
+
+
+@dataclass(frozen=True)
+class PrivateReply:
+    """The way back to the person who sent a command or clicked: the request's
+    response_url, and `tell` when that is used up (Slack takes five answers in thirty
+    minutes on one), expired or missing."""
+
+    respond: Respond
+    client: WebClient
+    channel: str | None
+    user: str
+
+    def __call__(
+        self, text: str, blocks: Blocks | None = None, *, replace_original: bool = False
+    ) -> None:
+        """Answer privately; `replace_original` replaces the message that was clicked."""
+        try:
+            answer = self.respond(
+                text=text,
+                blocks=blocks,
+                response_type="ephemeral",
+                replace_original=replace_original,
+            )
+        # ValueError: the request had no response_url; OSError: Slack out of reach.
+        except (ValueError, OSError) as exc:
+            failure = str(exc)
+        else:
+            if answer.status_code == 200:
+                return
+            failure = f"{answer.status_code} {answer.body}"
+        log.info("the response_url refused an answer (%s); sending an ephemeral", failure)
+        tell(self.client, self.channel, self.user, text, blocks)

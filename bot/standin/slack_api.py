@@ -40,6 +40,8 @@ from bot.standin.workspace import (
 )
 
 T = TypeVar("T")
+# Slack takes five posts to one response_url, within thirty minutes of the interaction.
+RESPONSE_URL_USES = 5
 
 
 class SocketServer(Protocol):
@@ -96,6 +98,8 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._failures: dict[str, list[_Failure]] = {}
         self._hooks: dict[str, Hook] = {}
+        self._hook_uses: dict[str, int] = {}
+        self._expired_hooks: set[str] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -135,12 +139,18 @@ class FakeSlack:
 
         What the app posts to it is recorded as a `response_url` call and acted on as Slack
         does: an ephemeral reply by default, `in_channel`, `replace_original` or
-        `delete_original`.
+        `delete_original`. As on Slack, it takes RESPONSE_URL_USES posts, then answers 404
+        `used_url`; after `expire_response_urls()`, 404 `expired_url`.
         """
         hook_id = secrets.token_urlsafe(12)
         with self._lock:
             self._hooks[hook_id] = Hook(self._workspace.channel(channel), user, message_ts)
         return f"{self._root()}/hooks/{hook_id}"
+
+    def expire_response_urls(self) -> None:
+        """Every response_url handed out so far expires, as Slack's do after thirty minutes."""
+        with self._lock:
+            self._expired_hooks.update(self._hooks)
 
     def _root(self) -> str:
         if self._server is None:
@@ -277,8 +287,14 @@ class FakeSlack:
         """A post to a response_url; recorded as a call of the method `response_url`."""
         with self._lock:
             hook = self._hooks.get(hook_id)
+            uses = self._hook_uses.get(hook_id, 0)
             status, body = (200, {"ok": True}) if hook else (404, {"ok": False, "error": "no_hook"})
-            if hook is not None:
+            if hook_id in self._expired_hooks:
+                status, body = 404, {"ok": False, "error": "expired_url"}
+            elif hook is not None and uses >= RESPONSE_URL_USES:
+                status, body = 404, {"ok": False, "error": "used_url"}
+            elif hook is not None:
+                self._hook_uses[hook_id] = uses + 1
                 try:
                     respond(self._workspace, hook, args)
                 except SlackError as refusal:

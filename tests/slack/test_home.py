@@ -77,6 +77,7 @@ def test_a_link_slack_did_not_give_at_posting_is_asked_for_once_later(slackbot: 
     slackbot.scan()
 
     slackbot.home(REVIEWER)
+    slackbot.wait_for(lambda: slackbot.fake.home_views.get(REVIEWER))
     slackbot.home(DEVELOPER)
     home = slackbot.wait_for(lambda: slackbot.fake.home_views.get(DEVELOPER))
 
