@@ -38,7 +38,7 @@ from bot.standin import FakeSlack
 from bot.standin.workspace import APP_TOKEN
 
 CONCURRENCY = 50
-ROUNDS = 5
+ROUNDS = 8
 TARGET_RATIO = 1.5
 DOOR_CALLS = 200
 
