@@ -6,7 +6,9 @@ with the acks still to be sent, and the last of fifty acks came several times la
 a bare server's. So what follows an ack is queued here and handed on, in order, once no
 request has been on its way to its ack for `quiet` seconds, or at the latest `longest`
 seconds after it was queued. A burst's requests arrive closer together than `quiet`; a
-person waits `quiet` longer for the card to move, which nobody sees.
+person waits `quiet` longer for the card to move, which nobody sees. `longest` stays well
+inside the three seconds a click's trigger_id lives, so a click that opens a modal still
+opens it.
 """
 
 from __future__ import annotations

@@ -6,10 +6,13 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
-from bot.standin.signing import app_home_opened, event_callback
+from bot.slack.dialogs import REASON_BLOCK
+from bot.standin.signing import app_home_opened, button_click, event_callback, view_submission
 from tests.support.card_reading import (
     TESTED,
     actions,
@@ -17,6 +20,7 @@ from tests.support.card_reading import (
     settled,
 )
 from tests.support.slackbot import (
+    CHANNEL,
     DEVELOPER,
     OUTSIDER,
     REVIEWER,
@@ -154,3 +158,24 @@ def test_acks_do_not_wait_for_the_state_file(
     bot.wait_for_card(lambda text: "Name the index" in text and SECOND_REVIEWER in text)
     bot.wait_for(lambda: bot.fake.home_views.get(DEVELOPER))
     bot.wait_for(lambda: bot.fake.calls("response_url"))
+
+
+def test_interactions_are_taken_whatever_the_order_of_their_fields(slackbot: SlackBot) -> None:
+    card = slackbot.review_pending()
+    click = button_click(
+        "request_changes",
+        message=card.as_slack(),
+        channel_id=CHANNEL,
+        user_id=REVIEWER,
+        response_url=slackbot.fake.response_url(CHANNEL, REVIEWER, card.ts),
+    )
+
+    def type_last(payload: dict[str, Any]) -> str:
+        fields = {key: value for key, value in payload.items() if key != "type"}
+        return urlencode({"payload": json.dumps(fields | {"type": payload["type"]})})
+
+    assert slackbot.post(type_last(click)).status == 200
+    [modal] = slackbot.wait_for(lambda: slackbot.fake.views_opened)
+    refused = slackbot.post(type_last(view_submission(modal, {REASON_BLOCK: ""}, user_id=REVIEWER)))
+
+    assert refused.status == 200 and set(refused.json["errors"]) == {REASON_BLOCK}

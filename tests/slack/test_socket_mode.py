@@ -1,7 +1,8 @@
 """The bot in Socket Mode (SLACK_APP_TOKEN set): the same requests arrive as envelopes.
 
-The app is the production one, connected with Bolt's SocketModeHandler to a
-FakeSocketModeServer that FakeSlack hands out on apps.connections.open.
+The app is the production one, connected by its SocketModeFront (Bolt's handler over
+websocket-client) to a FakeSocketModeServer that FakeSlack hands out on
+apps.connections.open.
 """
 
 from __future__ import annotations
