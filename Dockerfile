@@ -27,6 +27,8 @@ WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 3000
 
+# /healthz answers on port 3000 in both modes; in Socket Mode that port serves nothing else,
+# and the check fails while the connection to Slack is down.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4)"]
 

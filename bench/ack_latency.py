@@ -1,86 +1,49 @@
-"""Ack latency over HTTP: 50 button clicks at once, then 50 slash commands at once.
+"""Ack latency: 50 clicks, 50 slash commands and 50 events at once, over HTTP and in Socket
+Mode, each beside a floor measured in the same run.
 
     python bench/ack_latency.py [--json]
 
-The bot (RunningBot, port 0) runs alone in a child process; 50 client threads in another
-process (bench/fire.py) each open a connection and POST a signed request at the same
-moment; the time is from connect to the last byte of the answer. Anchor: 50 `GET /healthz`
-at once against the same server, the floor of the HTTP layer. Target: p99 under 50 ms
-(Slack gives up after 3 s).
+The bot (`RunningBot`, as `schemabot serve` runs it) is alone in a child process, with the
+Slack stand-in as its Web API; a revision is pushed and its card posted first.
+
+- HTTP: 50 client threads in another process (bench/fire.py) each open a connection and
+  POST a signed request at the same moment; each time runs from its connect to the last
+  byte of the answer. Floor: a bare waitress server with as many threads as the bot's,
+  answering 200 once it has read the request (bench/floor.py), sent the same burst.
+- Socket Mode: Slack's side is a WebSocket server in another process (bench/envelopes.py)
+  that writes 50 envelopes back to back on the bot's connection; each time runs from the
+  start of its envelope's sending to the arrival of its ack. Floor: a bare Socket Mode
+  client on the `websockets` library that parses each envelope and acks it
+  (bench/floor.py), sent the same burst on its own connection.
+
+Each round sends every burst to the floor, then to the bot, and waits until the bot has
+done what it does after the acks. Target: the bot's p99 within 1.5x the floor's p99.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import io
 import time
+from collections.abc import Callable
 from pathlib import Path
+from wsgiref.types import StartResponse, WSGIEnvironment
 
+import bursts
 import kit
+from slack_sdk.signature import SignatureVerifier
 
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, create_origin
-from bot.slack.app import EVENTS_PATH, HEALTH_PATH
+from bot.slack.http_door import slack_door
 from bot.standin import FakeSlack
-from bot.standin.signing import block_actions_body, button_click, sign, slash_command_body
+from bot.standin.workspace import APP_TOKEN
 
 CONCURRENCY = 50
-ROUNDS = 5
-TARGET_P99 = 0.050
-REVISION = DEMO_PENDING.revision
+ROUNDS = 8
+TARGET_RATIO = 1.5
+DOOR_CALLS = 200
 
-
-def fire(port: int, requests: list[dict[str, object]], folder: Path) -> list[float]:
-    """Send `requests` all at once from another process; their latencies in seconds."""
-    batch = folder / "requests.json"
-    batch.write_text(json.dumps(requests))
-    done = subprocess.run(
-        [sys.executable, str(kit.BENCH_DIR / "fire.py"), str(port), str(batch)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    answers = json.loads(done.stdout)
-    bad = [status for status, _ in answers if status != 200]
-    if bad:
-        raise RuntimeError(f"{len(bad)} requests were not answered 200: {sorted(set(bad))}")
-    return [seconds for _, seconds in answers]
-
-
-def post(body: str) -> dict[str, object]:
-    return {"method": "POST", "path": EVENTS_PATH, "body": body, "headers": sign(kit.SECRET, body)}
-
-
-def clicks(fake: FakeSlack, users: list[str]) -> list[dict[str, object]]:
-    card = fake.messages(kit.CHANNEL)[0].as_slack()
-    return [
-        post(
-            block_actions_body(
-                button_click(
-                    "approve",
-                    message=card,
-                    channel_id=kit.CHANNEL,
-                    user_id=user,
-                    response_url=fake.response_url(kit.CHANNEL, user, str(card["ts"])),
-                )
-            )
-        )
-        for user in users
-    ]
-
-
-def commands(fake: FakeSlack, users: list[str]) -> list[dict[str, object]]:
-    return [
-        post(
-            slash_command_body(
-                f"status {REVISION[:4]}",
-                user_id=user,
-                channel_id=kit.CHANNEL,
-                response_url=fake.response_url(kit.CHANNEL, user),
-            )
-        )
-        for user in users
-    ]
+Samples = dict[str, list[float]]
+Send = Callable[[str, list[str]], list[float]]
 
 
 def settle(fake: FakeSlack, method: str, count: int) -> None:
@@ -89,52 +52,147 @@ def settle(fake: FakeSlack, method: str, count: int) -> None:
     time.sleep(0.5)
 
 
+def rounds(fake: FakeSlack, floor: Send, bot: Send) -> tuple[Samples, Samples]:
+    """Every burst to the floor, then to the bot, ROUNDS times (after one warm-up)."""
+    users = kit.teammates(CONCURRENCY)
+    for kind in bursts.KINDS:
+        before = len(fake.calls(bursts.EFFECTS[kind]))
+        bot(kind, users[:1])
+        floor(kind, users[:1])
+        settle(fake, bursts.EFFECTS[kind], before + 1)
+    floors: Samples = {kind: [] for kind in bursts.KINDS}
+    bots: Samples = {kind: [] for kind in bursts.KINDS}
+    for _ in range(ROUNDS):
+        for kind in bursts.KINDS:
+            floors[kind] += floor(kind, users)
+            before = len(fake.calls(bursts.EFFECTS[kind]))
+            bots[kind] += bot(kind, users)
+            settle(fake, bursts.EFFECTS[kind], before + CONCURRENCY)
+    return floors, bots
+
+
+def over_http(fake: FakeSlack, env: dict[str, str], folder: Path) -> tuple[Samples, Samples]:
+    bot = kit.BotProcess(env, folder)
+    floor = bursts.Helper(str(kit.BENCH_DIR / "floor.py"), "http")
+    floor_port = int(floor.greeting.removeprefix("ok "))
+    try:
+        return rounds(
+            fake,
+            lambda kind, users: bursts.fire(
+                floor_port, bursts.http_requests(kind, fake, users), folder
+            ),
+            lambda kind, users: bursts.fire(
+                bot.port, bursts.http_requests(kind, fake, users), folder
+            ),
+        )
+    finally:
+        floor.stop()
+        bot.stop()
+
+
+def in_socket_mode(fake: FakeSlack, env: dict[str, str], folder: Path) -> tuple[Samples, Samples]:
+    server = bursts.EnvelopeServer()
+    fake.attach_socket_server(server)
+    bot = kit.BotProcess(env | {"SLACK_APP_TOKEN": APP_TOKEN}, folder)
+    floor = bursts.Helper(str(kit.BENCH_DIR / "floor.py"), "socket", server.url_for("floor"))
+    try:
+        server.ask("wait bot")
+
+        def send(name: str) -> Send:
+            return lambda kind, users: server.burst(
+                name, bursts.envelopes(kind, fake, users), folder
+            )
+
+        return rounds(fake, send("floor"), send("bot"))
+    finally:
+        floor.stop()
+        bot.stop()
+        server.stop()
+
+
+def door_seconds(fake: FakeSlack) -> tuple[float, float, int]:
+    """Interpreter time the HTTP door spends on one click before passing it on, and the part
+    of it that checks the signature (medians of DOOR_CALLS), and the click's size: work the
+    bare server does not do."""
+    [click] = bursts.http_requests("clicks", fake, kit.teammates(1))
+    body = click["body"].encode()
+    headers = click["headers"]
+
+    def passed(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b""]
+
+    door = slack_door(passed, kit.SECRET)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": headers["Content-Type"],
+        "HTTP_X_SLACK_REQUEST_TIMESTAMP": headers["X-Slack-Request-Timestamp"],
+        "HTTP_X_SLACK_SIGNATURE": headers["X-Slack-Signature"],
+    }
+    verifier = SignatureVerifier(kit.SECRET)
+    times, signature = [], []
+    for _ in range(DOOR_CALLS):
+        started = time.perf_counter()
+        door({**environ, "wsgi.input": io.BytesIO(body)}, lambda status, headers: None)
+        checked = time.perf_counter()
+        verifier.is_valid(body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
+        times.append(checked - started)
+        signature.append(time.perf_counter() - checked)
+    return kit.percentile(times, 0.5), kit.percentile(signature, 0.5), len(body)
+
+
+def figures(mode: str, floor_name: str, floors: Samples, bots: Samples) -> list[kit.Figure]:
+    found = []
+    for kind in bursts.KINDS:
+        floor_p50, floor_p99 = kit.percentile(floors[kind], 0.5), kit.percentile(floors[kind], 0.99)
+        p50, p99 = kit.percentile(bots[kind], 0.5), kit.percentile(bots[kind], 0.99)
+        ratio = p99 / floor_p99
+        found.append(
+            kit.Figure(
+                "ack latency",
+                f"{mode}, {CONCURRENCY} {kind} at once ({ROUNDS} rounds): p50 {kit.ms(p50)}, p99",
+                f"{kit.ms(p99)} = {ratio:.2f}x",
+                f"{floor_name}: p50 {kit.ms(floor_p50)}, p99 {kit.ms(floor_p99)}",
+                f"p99 <= {TARGET_RATIO}x floor",
+                ratio <= TARGET_RATIO,
+            )
+        )
+    return found
+
+
 def measure(folder: Path) -> list[kit.Figure]:
     fake = kit.slack(people=CONCURRENCY)
     developer = create_origin(folder / "origin.git", folder / "dana", kit.DANA)
     env = kit.bot_environment(fake, folder / "origin.git", folder / "bot", POLL_SECONDS="3600")
-    bot = kit.BotProcess(env, folder)
     try:
-        bot.scan()
-        kit.push_revision(developer, DEMO_PENDING, DEMO_PENDING_ENTRY)
-        bot.scan()
-        kit.wait_for(lambda: fake.messages(kit.CHANNEL), "the review card")
-        users = kit.teammates(CONCURRENCY)
-        health: dict[str, object] = {"method": "GET", "path": HEALTH_PATH, "body": None}
-        health["headers"] = {}
-        # Warm up: the first request of each kind pays for imports and caches.
-        fire(bot.port, clicks(fake, users[:1]) + commands(fake, users[:1]), folder)
-        settle(fake, "response_url", 1)
-        floor: list[float] = []
-        click: list[float] = []
-        command: list[float] = []
-        for _ in range(ROUNDS):
-            floor += fire(bot.port, [health] * CONCURRENCY, folder)
-            updates = len(fake.calls("chat.update"))
-            click += fire(bot.port, clicks(fake, users), folder)
-            settle(fake, "chat.update", updates + CONCURRENCY)
-            answers = len(fake.calls("response_url"))
-            command += fire(bot.port, commands(fake, users), folder)
-            settle(fake, "response_url", answers + CONCURRENCY)
+        card_bot = kit.BotProcess(env, folder)
+        try:
+            card_bot.scan()
+            kit.push_revision(developer, DEMO_PENDING, DEMO_PENDING_ENTRY)
+            card_bot.scan()
+            kit.wait_for(lambda: fake.messages(kit.CHANNEL), "the review card")
+        finally:
+            card_bot.stop()
+        http = over_http(fake, env, folder)
+        socket = in_socket_mode(fake, env, folder)
+        door, signature, click_size = door_seconds(fake)
     finally:
-        bot.stop()
         fake.stop()
         developer.close()
-    anchor = (
-        f"/healthz p50 {kit.ms(kit.percentile(floor, 0.5))}, "
-        f"p99 {kit.ms(kit.percentile(floor, 0.99))}"
-    )
-    figures = []
-    for name, samples in (("button clicks", click), ("slash commands", command)):
-        p50, p99 = kit.percentile(samples, 0.5), kit.percentile(samples, 0.99)
-        label = f"{CONCURRENCY} {name} at once ({ROUNDS} rounds)"
-        figures += [
-            kit.Figure("ack latency", f"{label}: p50", kit.ms(p50), anchor, "-", None),
-            kit.Figure(
-                "ack latency", f"{label}: p99", kit.ms(p99), anchor, "< 50 ms", p99 < TARGET_P99
-            ),
-        ]
-    return figures
+    floor_p50 = kit.percentile(http[0]["clicks"], 0.5)
+    return [
+        *figures("HTTP", "bare waitress", *http),
+        kit.Figure(
+            "ack latency",
+            f"HTTP door: one click of {click_size / 1024:.1f} KiB checked before its ack "
+            f"(x{CONCURRENCY} = {kit.ms(door * CONCURRENCY)} a burst)",
+            f"{door * 1000:.2f} ms, of which the signature {signature * 1000:.2f} ms",
+            f"bare waitress, the whole burst of clicks: p50 {kit.ms(floor_p50)}",
+            "-",
+        ),
+        *figures("Socket Mode", "bare websockets client", *socket),
+    ]
 
 
 def main() -> None:

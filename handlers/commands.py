@@ -6,16 +6,16 @@ from logging import Logger
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from bot.apply.facts import APPLY_LOCK
 from bot.core.review import ACTIVE_RUN_STATES
 from bot.core.status_report import list_text, status_text
 from bot.core.text import Code, Text, User
 from bot.errors import SchemabotError
-from bot.slack.limits import MESSAGE_TEXT_LIMIT
-from bot.slack.markup import render
 from bot.wiring import Services
 from handlers import apply
+from handlers.replies import PrivateReply
 
 HELP = """*`/schema`* — schema-change reviews, from the team's SCHEMA_CHANGES.md
 • `/schema list` — pending revisions, their status and what each still needs
@@ -30,28 +30,29 @@ A unique prefix of a revision id is enough: `/schema status b41f`."""
 
 def register(app: App, services: Services) -> None:
     def schema_command_callback(
-        ack: Ack, command: dict[str, Any], respond: Respond, logger: Logger
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, logger: Logger
     ) -> None:
         ack()
+        user = str(command["user_id"])
+        reply = PrivateReply(respond, client, command.get("channel_id"), user)
         words = str(command.get("text") or "").split()
         sub, args = (words[0].lower(), words[1:]) if words else ("help", [])
         text: Text | str
         try:
-            text = answer(services, sub, args, str(command["user_id"]), respond)
+            text = answer(services, sub, args, user, reply)
         except SchemabotError as exc:
             text = exc.text
         except Exception:
             logger.exception("/schema %s failed", sub)
             text = "Something went wrong on schemabot's side; the details are in its log."
         if text:
-            shown = services.redact.text(Text(text))
-            respond(text=render(shown, MESSAGE_TEXT_LIMIT), response_type="ephemeral")
+            reply(services.redact.text(Text(text)))
 
     app.command("/schema")(schema_command_callback)
 
 
 def answer(
-    services: Services, sub: str, args: list[str], user: str, respond: Respond
+    services: Services, sub: str, args: list[str], user: str, reply: PrivateReply
 ) -> Text | str:
     """The immediate answer to `/schema <sub> <args>`; apply and rollback go on in a worker."""
     if sub == "help":
@@ -82,14 +83,11 @@ def answer(
         if not args:
             return Text("Which revision? ", Code(f"/schema {sub} <rev>"))
         if sub == "rollback":
-            apply.ask_rollback(services, args[0], respond)
+            apply.ask_rollback(services, args[0], reply)
             return ""
         revision = services.reviews.resolve(args[0])
-        respond(
-            text=render(Text("Checking every gate for ", Code(revision), "…")),
-            response_type="ephemeral",
-        )
-        apply.start(services, "apply", revision, user, respond)
+        reply(Text("Checking every gate for ", Code(revision), "…"))
+        apply.start(services, "apply", revision, user, reply)
         return ""
     return Text("I don't know ", Code(f"/schema {sub}"), ".\n", HELP)
 

@@ -142,7 +142,13 @@ def approved_bytes(db: Database) -> None:
     db.execute("ALTER TABLE apply_runs ADD COLUMN bundle TEXT")
 
 
-STEPS: tuple[MigrationStep, ...] = (initial_schema, sql_reviews, approved_bytes)
+def card_permalinks(db: Database) -> None:
+    """Each card's permalink, kept from when it is posted, so the Home tab asks Slack for
+    none (0.3)."""
+    db.table("cards").add_column("permalink", str)
+
+
+STEPS: tuple[MigrationStep, ...] = (initial_schema, sql_reviews, approved_bytes, card_permalinks)
 """The schema's history, in order. Never edit or reorder a released step: append a new one."""
 
 

@@ -100,6 +100,19 @@ class ReviewQueries(StoreBase):
             updated_at=from_text(row["updated_at"]),
         )
 
+    def set_card_permalink(self, revision: str, permalink: str) -> None:
+        """Keep the permalink of the revision's posted card."""
+        with self._db.atomic():
+            self._execute(
+                "UPDATE cards SET permalink = ? WHERE revision = ? AND ts IS NOT NULL",
+                [permalink, revision],
+            )
+
+    def card_permalink(self, revision: str) -> str | None:
+        """The permalink of the revision's card, when it is known."""
+        row = self._row("SELECT permalink FROM cards WHERE revision = ?", [revision])
+        return None if row is None or row["permalink"] is None else str(row["permalink"])
+
     def record_verdict(
         self,
         revision: str,

@@ -1,7 +1,6 @@
-"""Running things exactly once: apply runs, named locks, and Slack retry deduplication."""
+"""Running things exactly once: apply runs and named locks."""
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import cast
 
 from bot.core.bundle import Bundle
@@ -14,14 +13,11 @@ from bot.core.records import (
     RunKind,
     RunState,
 )
-from storage.base import Row, StoreBase, from_text, inserted_id, maybe_from_text, to_text
+from storage.base import Row, StoreBase, from_text, inserted_id, maybe_from_text
 from storage.errors import RecordNotFound
 
 # States worth a line in the audit log: the request, the moment the database changed, the end.
 _AUDITED_STATES: frozenset[RunState] = FINISHED_RUN_STATES | {"requested", "applied_doc_pending"}
-
-REQUEST_MEMORY = timedelta(days=1)
-"""How long a Slack delivery key is remembered; Slack retries within minutes."""
 
 
 def _run(row: Row) -> ApplyRun:
@@ -199,24 +195,6 @@ class RunQueries(StoreBase):
 
     def list_locks(self) -> list[LockRecord]:
         return [_lock(row) for row in self._rows("SELECT * FROM locks ORDER BY name")]
-
-    def first_delivery(self, key: str) -> bool:
-        """True the first time `key` is seen, so a retried Slack request is handled once.
-
-        Keys older than `REQUEST_MEMORY` are forgotten on the way.
-        """
-        now = self._clock()
-        with self._db.atomic():
-            self._execute(
-                "DELETE FROM processed_requests WHERE seen_at < ?",
-                [to_text(now - REQUEST_MEMORY)],
-            )
-            first = self._execute(
-                "INSERT INTO processed_requests (key, seen_at) VALUES (?, ?) "
-                "ON CONFLICT (key) DO NOTHING",
-                [key, to_text(now)],
-            ).rowcount
-        return first == 1
 
     def _stored_run(self, run_id: int) -> ApplyRun:
         run = self.get_run(run_id)

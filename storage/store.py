@@ -6,13 +6,17 @@ from types import TracebackType
 from storage.analyses import AnalysisQueries
 from storage.base import Clock, StoreBase, utc_now
 from storage.db import DEFAULT_BUSY_TIMEOUT, open_db
+from storage.deliveries import DeliveryQueries
 from storage.reviews import ReviewQueries
 from storage.revisions import RevisionQueries
 from storage.runs import RunQueries
 
 
-class Store(RevisionQueries, ReviewQueries, RunQueries, AnalysisQueries, StoreBase):
-    """The bot's memory: what the watcher saw, the reviews, apply runs, locks, the audit log.
+class Store(
+    RevisionQueries, ReviewQueries, RunQueries, AnalysisQueries, DeliveryQueries, StoreBase
+):
+    """The bot's memory: what the watcher saw, the reviews, apply runs, locks, the audit log,
+    and the Slack deliveries already handled.
 
     Safe to share between threads. Times come from `clock` (aware, UTC) so tests can fix them.
     Every human or bot action is written to the audit log in the same transaction as its effect.

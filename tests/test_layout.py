@@ -15,6 +15,7 @@ RULES = {
     "git": {"bot/git", "bot/demo"},
     "sqlite_utils": {"storage"},
     "subprocess": {"bot/migrations", "bot/demo"},
+    "websocket": {"bot/slack"},
 }
 CORE_MAY_IMPORT = {"bot.core", "bot.errors"}
 

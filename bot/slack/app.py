@@ -1,9 +1,12 @@
-"""The Bolt app: every listener registered, retries handled once, and its WSGI face."""
+"""The Bolt app with every listener registered, and its ways in: HTTP and Socket Mode.
+
+Between a request's arrival and its ack nothing touches the disk, a lock that workers
+hold, the network or git: retries are recognised in memory (`deliveries.py`), and clicks,
+commands and events are acked before Bolt runs (`early_ack.py`).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,80 +14,87 @@ from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from slack_bolt import App, BoltResponse
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.slack.acks_first import AcksFirst
+from bot.slack.deliveries import DeliveryWindow, delivery_key
+from bot.slack.early_ack import DISPATCH_THREADS, EarlyAckHandler
 from bot.slack.http_door import slack_door
+from bot.slack.socket_mode import SocketModeFront
 from bot.wiring import Services
 from handlers import register
 
 log = logging.getLogger(__name__)
 
+WsgiApp = Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]
+
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-# Bolt runs each listener, ack() and the work after it, in one job of this pool, and the
-# HTTP answer waits for the ack. A job waiting for a free thread is an ack not sent: with
-# Bolt's default of 5 threads, five listeners sleeping through a Slack rate limit's
-# Retry-After, or a burst of clicks, kept every later request unanswered past Slack's 3 s.
-# Threads are started as jobs need them and then reused.
+# Bolt runs each listener, ack() and the work after it, in one job of this pool. A job
+# waiting for a free thread is a modal submission not answered: with Bolt's default of 5
+# threads, five listeners sleeping through a Slack rate limit's Retry-After kept every
+# later request waiting past Slack's 3 s. Threads are started as jobs need them and reused.
 LISTENER_THREADS = 128
-# Bolt checks for the listener's ack every 10 ms, holding a request thread meanwhile: with
-# few threads, a burst of requests waits in line for that polling rather than for work.
+# Bolt checks for a listener's ack every 10 ms, holding a request thread meanwhile: with
+# few threads, a burst of modal submissions waits in line for that polling.
 HTTP_THREADS = 64
 
 
-def build_app(services: Services) -> App:
-    """The Bolt app with every listener registered; its client is the services' client."""
-    settings = services.settings
-    assert services.publisher is not None, "the app needs a Slack client"
-    app = App(
-        client=services.publisher.client,
-        signing_secret=settings.slack_signing_secret or "",
-        request_verification_enabled=not settings.socket_mode,
-        logger=logging.getLogger("schemabot.slack"),
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="listener"
-        ),
-    )
-    app.middleware(_once_per_delivery(services))
-    register(app, services)
-    return app
+class SlackFront:
+    """The Bolt app, the window of deliveries already seen, and the pool that handles the
+    requests acked before Bolt ran; `finish()` once no more requests come in."""
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        assert services.publisher is not None, "the app needs a Slack client"
+        self.deliveries = DeliveryWindow(services.store, services.clock)
+        self.deliveries.load()
+        self.acked = ThreadPoolExecutor(max_workers=DISPATCH_THREADS, thread_name_prefix="acked")
+        self.acks_first = AcksFirst()
+        self.app = App(
+            client=services.publisher.client,
+            signing_secret=settings.slack_signing_secret or "",
+            request_verification_enabled=not settings.socket_mode,
+            logger=logging.getLogger("schemabot.slack"),
+            listener_executor=ThreadPoolExecutor(
+                max_workers=LISTENER_THREADS, thread_name_prefix="listener"
+            ),
+        )
+        self.app.middleware(_once_per_delivery(self.deliveries))
+        register(self.app, services)
+
+    def wsgi(self, signing_secret: str, health: Callable[[], bool] | None = None) -> WsgiApp:
+        """`POST /slack/events` (signed Slack payloads only) and `GET /healthz`."""
+        handler = EarlyAckHandler(self.app, EVENTS_PATH, self.acked, self.acks_first)
+        door = slack_door(handler, signing_secret)
+
+        def events(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+            with self.acks_first.arriving():
+                return door(environ, start_response)
+
+        return wsgi_app(events, health)
+
+    def socket_mode(self, app_token: str, ping_interval: float = 10) -> SocketModeFront:
+        """A Socket Mode connection for the app; `connect()` it."""
+        return SocketModeFront(self.app, app_token, self.acks_first, ping_interval=ping_interval)
+
+    def finish(self) -> None:
+        """Wait for the work still going on after the acks, then save what it remembered.
+
+        Call it once no more requests come in and before the store closes: a listener
+        that outlives the store would write to a closed SQLite connection.
+        """
+        self.acks_first.close()
+        self.acked.shutdown(wait=True)
+        self.app.listener_runner.listener_executor.shutdown(wait=True)
+        self.deliveries.close()
 
 
-def finish_listeners(app: App) -> None:
-    """Wait for the listeners still running after their ack (they go on in Bolt's pool).
-
-    Call it once no more requests come in and before the store closes: a listener
-    that outlives the store would write to a closed SQLite connection.
-    """
-    app.listener_runner.listener_executor.shutdown(wait=True)
-
-
-def delivery_key(body: dict[str, Any]) -> str | None:
-    """What identifies one delivery of a request, so Slack's retries have one effect."""
-    if body.get("event_id"):
-        return f"event:{body['event_id']}"
-    if body.get("type") == "block_actions" and body.get("actions"):
-        action = body["actions"][0]
-        user = body.get("user")
-        user = user.get("id") if isinstance(user, dict) else user
-        return f"action:{user}:{action.get('action_id')}:{action.get('action_ts')}"
-    if body.get("type") == "view_submission" and body.get("trigger_id"):
-        # Not the view's id and hash: they stay the same when a person corrects an input
-        # the bot refused and sends the modal again. Each submission has its own trigger.
-        return f"view:{body['trigger_id']}"
-    if body.get("command") and body.get("trigger_id"):
-        return f"command:{body['trigger_id']}"
-    if body:
-        return "body:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    return None
-
-
-def _once_per_delivery(services: Services) -> Callable[..., Any]:
+def _once_per_delivery(deliveries: DeliveryWindow) -> Callable[..., Any]:
     def once_per_delivery(
         body: dict[str, Any], next: Callable[[], BoltResponse], logger: logging.Logger
     ) -> BoltResponse | None:
         key = delivery_key(body)
-        if key is not None and not services.store.first_delivery(key):
+        if key is not None and not deliveries.first(key):
             logger.info("ignoring a repeated delivery (%s)", key.split(":")[0])
             return BoltResponse(status=200, body="")
         return next()
@@ -92,21 +102,21 @@ def _once_per_delivery(services: Services) -> Callable[..., Any]:
     return once_per_delivery
 
 
-def wsgi_app(
-    app: App, signing_secret: str
-) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
-    """`POST /slack/events` to Bolt (signed Slack payloads only), `GET /healthz` for
-    probes, 404 otherwise."""
-    bolt = slack_door(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
+def wsgi_app(events: WsgiApp | None, health: Callable[[], bool] | None = None) -> WsgiApp:
+    """`POST /slack/events` to `events` (none: 404), `GET /healthz` for probes (200 while
+    `health()` holds, else 503), 404 otherwise."""
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in {"GET", "HEAD"}:
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [b'{"ok": true}']
-        if path == EVENTS_PATH and method == "POST":
-            return bolt(environ, start_response)
+            if health is None or health():
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [b'{"ok": true}']
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"ok": false, "error": "not connected to Slack"}']
+        if events is not None and path == EVENTS_PATH and method == "POST":
+            return events(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]
 

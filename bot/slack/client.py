@@ -1,26 +1,89 @@
-"""The Slack Web API client the bot posts with, retrying rate limits and server errors."""
+"""The Slack Web API client the bot posts with, and which of its calls it tries again.
+
+A rate limit (429) means Slack did nothing: every method is tried again after its
+Retry-After. A server error (5xx) or a dropped connection may come after Slack did the
+work: only methods whose second call changes nothing more than the first are tried again.
+A second `chat.postMessage` would post the card twice, a second `chat.postEphemeral` tell
+the same thing twice; those fail once, and the bot's own recovery takes over (a card not
+posted is posted by the next scan).
+"""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.config import Settings
 
+IDEMPOTENT_METHODS = frozenset(
+    {
+        "auth.test",
+        "chat.getPermalink",
+        "chat.update",
+        "conversations.info",
+        "conversations.members",
+        "users.info",
+        "users.lookupByEmail",
+        "views.publish",
+        "views.update",
+    }
+)
+
+
+def idempotent(request: HttpRequest) -> bool:
+    """Whether calling the request's method twice does what calling it once does."""
+    return urlsplit(request.url).path.rsplit("/", 1)[-1] in IDEMPOTENT_METHODS
+
+
+class IdempotentServerErrorRetryHandler(ServerErrorRetryHandler):
+    """Tries a 5xx answer again, for idempotent methods only."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return idempotent(request) and bool(
+            super()._can_retry(state=state, request=request, response=response, error=error)
+        )
+
+
+class IdempotentConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """Tries a dropped connection again, for idempotent methods only."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return idempotent(request) and bool(
+            super()._can_retry(state=state, request=request, response=response, error=error)
+        )
+
 
 def slack_client(settings: Settings) -> WebClient:
-    """The Web API client, retrying rate limits (429) and 5xx answers.
-
-    slack_sdk already retries a dropped connection once by default.
-    """
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    client.retry_handlers.extend(
-        [
+    """The Web API client, with the retries described in the module docstring."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            IdempotentConnectionErrorRetryHandler(max_retry_count=1),
             RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ]
+            IdempotentServerErrorRetryHandler(max_retry_count=2),
+        ],
     )
-    return client

@@ -109,7 +109,9 @@ class CardPublisher:
                 channel, ts = self._send(record, message, None, whole)
                 posted = True
                 log.info("posted the review card of %s", revision)
-                return self.store.set_card(revision, channel, ts)
+                card = self.store.set_card(revision, channel, ts)
+                self._keep_permalink(card)
+                return card
             except BaseException:
                 if card is None and not posted:
                     self.store.release_card_claim(revision)
@@ -162,6 +164,24 @@ class CardPublisher:
         )
         self._shown[revision] = shown.hexdigest()
         return str(response["channel"]), str(response["ts"])
+
+    def permalink(self, revision: str) -> str | None:
+        """A link to the revision's card: kept since it was posted, else asked once."""
+        link = self.store.card_permalink(revision)
+        if link is not None:
+            return link
+        card = self.store.get_card(revision)
+        return None if card is None else self._keep_permalink(card)
+
+    def _keep_permalink(self, card: CardRecord) -> str | None:
+        try:
+            answer = self.client.chat_getPermalink(channel=card.channel, message_ts=card.ts)
+        except SlackApiError as exc:
+            log.warning("no permalink for %s: %s", card.revision, exc.response.get("error"))
+            return None
+        link = str(answer["permalink"])
+        self.store.set_card_permalink(card.revision, link)
+        return link
 
     def reply(self, revision: str, text: Text | str) -> None:
         """A reply in the card's thread (apply progress, outcomes)."""

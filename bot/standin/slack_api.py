@@ -104,6 +104,7 @@ class FakeSlack:
         self._failures: dict[str, list[_Failure]] = {}
         self._hooks: dict[str, Hook] = {}
         self._hook_uses: dict[str, list[float]] = {}
+        self._expired_hooks: set[str] = set()
         self._repository_text = RepositoryText()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -145,13 +146,18 @@ class FakeSlack:
         What the app posts to it is recorded as a `response_url` call and acted on as Slack
         does: an ephemeral reply by default, `in_channel`, `replace_original` or
         `delete_original`; five times within thirty minutes, then 404 `used_url` (or
-        `expired_url`).
+        `expired_url`, as after `expire_response_urls()`).
         """
         hook_id = secrets.token_urlsafe(12)
         with self._lock:
             channel_id = self._workspace.channel(channel)
             self._hooks[hook_id] = Hook(channel_id, user, message_ts, time.monotonic())
         return f"{self._root()}/hooks/{hook_id}"
+
+    def expire_response_urls(self) -> None:
+        """Every response_url handed out so far expires, as Slack's do after thirty minutes."""
+        with self._lock:
+            self._expired_hooks.update(self._hooks)
 
     def _root(self) -> str:
         if self._server is None:
@@ -306,7 +312,8 @@ class FakeSlack:
             status, body = (200, {"ok": True}) if hook else (404, {"ok": False, "error": "no_hook"})
             if hook is not None:
                 uses = self._hook_uses.setdefault(hook_id, [])
-                if time.monotonic() - hook.created > RESPONSE_URL_SECONDS:
+                expired = time.monotonic() - hook.created > RESPONSE_URL_SECONDS
+                if expired or hook_id in self._expired_hooks:
                     status, body = 404, {"ok": False, "error": "expired_url"}
                 elif len(uses) >= RESPONSE_URL_USES:
                     status, body = 404, {"ok": False, "error": "used_url"}

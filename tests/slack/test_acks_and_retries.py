@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
-from bot.standin.signing import app_home_opened, event_callback
+import pytest
+
+from bot.slack.dialogs import REASON_BLOCK
+from bot.standin.signing import app_home_opened, button_click, event_callback, view_submission
 from tests.support.card_reading import (
     TESTED,
     actions,
@@ -13,6 +20,7 @@ from tests.support.card_reading import (
     settled,
 )
 from tests.support.slackbot import (
+    CHANNEL,
     DEVELOPER,
     OUTSIDER,
     REVIEWER,
@@ -118,3 +126,56 @@ def test_a_repeated_click_is_counted_once(slackbot: SlackBot) -> None:
     slackbot.wait_for_card(lambda text: "Approved 1/1" in text)
     settled(slackbot, lambda: len(slackbot.updates()) == 1)
     assert actions(slackbot) == [(REVIEWER, "approve")]
+
+
+@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket-mode"])
+def test_acks_do_not_wait_for_the_state_file(
+    slackbot_factory: Callable[..., SlackBot], socket_mode: bool
+) -> None:
+    bot = slackbot_factory(socket_mode=socket_mode)
+    bot.review_pending()
+    bot.click("request_changes", REVIEWER)
+    bot.wait_for(lambda: bot.fake.views_opened)
+    # Another process writing to the state file (a `schemabot scan`, a long transaction):
+    # every write of the bot waits for it, and so does every thread behind such a writer.
+    writer = sqlite3.connect(bot.settings.state_db_path)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        # Each delivery fails the test if its ack comes after Slack's three seconds.
+        deliveries = [
+            bot.click("approve", SECOND_REVIEWER),
+            bot.command("status b41f", REVIEWER, wait=False).delivery,
+            bot.home(DEVELOPER),
+            bot.submit_request_changes("", REVIEWER),
+            bot.submit_request_changes("Name the index", REVIEWER),
+        ]
+    finally:
+        writer.rollback()
+        writer.close()
+
+    assert [d.status for d in deliveries] == [200] * 5
+    assert set(deliveries[3].json["errors"]) == {"reason"}
+    bot.wait_for_card(lambda text: "Name the index" in text and SECOND_REVIEWER in text)
+    bot.wait_for(lambda: bot.fake.home_views.get(DEVELOPER))
+    bot.wait_for(lambda: bot.fake.calls("response_url"))
+
+
+def test_interactions_are_taken_whatever_the_order_of_their_fields(slackbot: SlackBot) -> None:
+    card = slackbot.review_pending()
+    click = button_click(
+        "request_changes",
+        message=card.as_slack(),
+        channel_id=CHANNEL,
+        user_id=REVIEWER,
+        response_url=slackbot.fake.response_url(CHANNEL, REVIEWER, card.ts),
+    )
+
+    def type_last(payload: dict[str, Any]) -> str:
+        fields = {key: value for key, value in payload.items() if key != "type"}
+        return urlencode({"payload": json.dumps(fields | {"type": payload["type"]})})
+
+    assert slackbot.post(type_last(click)).status == 200
+    [modal] = slackbot.wait_for(lambda: slackbot.fake.views_opened)
+    refused = slackbot.post(type_last(view_submission(modal, {REASON_BLOCK: ""}, user_id=REVIEWER)))
+
+    assert refused.status == 200 and set(refused.json["errors"]) == {REASON_BLOCK}

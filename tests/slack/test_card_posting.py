@@ -13,6 +13,7 @@ from tests.support.card_reading import (
 )
 from tests.support.slackbot import (
     DEVELOPER,
+    REVIEWER,
     SlackBot,
     card_text,
     texts,
@@ -62,6 +63,32 @@ def test_a_card_slack_refused_is_posted_at_the_next_scan(slackbot: SlackBot) -> 
     assert card.text.startswith(f"Schema review: {REVISION}")
     slackbot.scan()
     assert len(slackbot.cards()) == 1
+
+
+def test_a_card_post_that_meets_a_server_error_is_not_sent_twice(slackbot: SlackBot) -> None:
+    slackbot.scan()
+    slackbot.push_revision(DEMO_PENDING, DEMO_PENDING_ENTRY)
+    # A 5xx may come after Slack posted the message: posting again at once could show
+    # the card twice. The next scan posts it, once.
+    slackbot.fake.fail_next("chat.postMessage", status=500)
+    slackbot.scan()
+    assert [call.status for call in slackbot.fake.calls("chat.postMessage")] == [500]
+    slackbot.forget_errors()
+
+    slackbot.scan()
+
+    assert [call.status for call in slackbot.fake.calls("chat.postMessage")] == [500, 200]
+    assert len(slackbot.cards()) == 1
+
+
+def test_a_card_update_that_meets_a_server_error_is_tried_again(slackbot: SlackBot) -> None:
+    slackbot.review_pending()
+    slackbot.fake.fail_next("chat.update", status=503)
+
+    slackbot.click("approve", REVIEWER)
+
+    slackbot.wait_for_card(lambda text: "Approved 1/1" in text)
+    assert [call.status for call in slackbot.updates()] == [503, 200]
 
 
 def test_the_card_shows_the_revision_its_author_and_its_checklist(slackbot: SlackBot) -> None:

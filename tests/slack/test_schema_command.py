@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from slack_sdk.webhook import WebhookClient
+
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
+from bot.standin.signing import slash_command
 from tests.support.card_reading import (
     REVISION,
     block,
 )
 from tests.support.slackbot import (
+    CHANNEL,
     OUTSIDER,
     REVIEWER,
     SlackBot,
@@ -95,3 +99,42 @@ def test_an_unknown_subcommand_gets_the_help(slackbot: SlackBot) -> None:
 
     assert "`/schema frobnicate`" in answer.text
     assert "/schema list" in answer.text
+
+
+# -- answers when the response_url is no more -------------------------------------------
+
+
+def test_an_answer_whose_response_url_expired_comes_as_an_ephemeral(slackbot: SlackBot) -> None:
+    slackbot.review_pending()
+    fields = slash_command(
+        "status b41f",
+        user_id=REVIEWER,
+        channel_id=CHANNEL,
+        response_url=slackbot.fake.response_url(CHANNEL, REVIEWER),
+    )
+    # Slack's response_urls expire thirty minutes after the command.
+    slackbot.fake.expire_response_urls()
+
+    assert slackbot.deliver("slash_commands", fields).status == 200
+
+    [sent] = slackbot.wait_for(lambda: slackbot.fake.calls("chat.postEphemeral"))
+    assert (sent.args["channel"], sent.args["user"]) == (CHANNEL, REVIEWER)
+    assert str(sent.args["text"]).startswith(f"*{REVISION}* - Add Visibility to Posts")
+    assert [call.status for call in slackbot.fake.calls("response_url")] == [404]
+
+
+def test_the_answer_after_a_used_up_response_url_comes_as_an_ephemeral(slackbot: SlackBot) -> None:
+    slackbot.review_pending()
+    url = slackbot.fake.response_url(CHANNEL, REVIEWER)
+    # Slack takes five answers on one response_url; four are gone already.
+    for number in range(4):
+        assert WebhookClient(url).send(text=f"answer {number}").status_code == 200
+    fields = slash_command("apply b41f", user_id=REVIEWER, channel_id=CHANNEL, response_url=url)
+
+    slackbot.deliver("slash_commands", fields)
+
+    [sent] = slackbot.wait_for(lambda: slackbot.fake.calls("chat.postEphemeral"))
+    hooks = slackbot.fake.calls("response_url")
+    assert [call.status for call in hooks] == [200] * 5 + [404]
+    assert "Checking every gate" in str(hooks[4].args["text"])
+    assert sent.args["user"] == REVIEWER and sent.args["text"] == hooks[5].args["text"]

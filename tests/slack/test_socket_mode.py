@@ -1,19 +1,28 @@
 """The bot in Socket Mode (SLACK_APP_TOKEN set): the same requests arrive as envelopes.
 
-The app is the production one, connected with Bolt's SocketModeHandler to a
-FakeSocketModeServer that FakeSlack hands out on apps.connections.open.
+The app is the production one, connected by its SocketModeFront (Bolt's handler over
+websocket-client) to a FakeSocketModeServer that FakeSlack hands out on
+apps.connections.open.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
 from bot.demo.project import DEMO_PENDING
-from bot.standin.signing import app_home_opened, event_callback
+from bot.standin.signing import app_home_opened, button_click, event_callback
 from bot.standin.workspace import APP_TOKEN
-from tests.support.slackbot import DEVELOPER, REVIEWER, SECOND_REVIEWER, SlackBot, texts
+from tests.support.slackbot import (
+    CHANNEL,
+    DEVELOPER,
+    REVIEWER,
+    SECOND_REVIEWER,
+    SlackBot,
+    texts,
+)
 
 REVISION = DEMO_PENDING.revision
 
@@ -28,9 +37,10 @@ def test_a_slash_command_envelope_is_acked_and_answered(socket_bot: SlackBot) ->
 
     answer = socket_bot.command("status b41f", REVIEWER)
 
-    [opened] = socket_bot.fake.calls("apps.connections.open")
-    assert opened.ok and opened.token == APP_TOKEN
+    opened = socket_bot.fake.calls("apps.connections.open")
+    assert opened and all(call.ok and call.token == APP_TOKEN for call in opened)
     assert socket_bot.socket_server is not None
+    assert socket_bot.socket_server.connections_accepted == 1
     envelope_id = answer.delivery.envelope_id
     assert envelope_id is not None
     assert socket_bot.socket_server.wait_for_ack(envelope_id)["envelope_id"] == envelope_id
@@ -92,6 +102,39 @@ def test_state_survives_a_reconnecting_restart(socket_bot: SlackBot) -> None:
     socket_bot.restart()
     socket_bot.scan()
 
-    assert len(socket_bot.fake.calls("apps.connections.open")) == 2
+    assert socket_bot.socket_server is not None
+    assert socket_bot.socket_server.connections_accepted == 2
     assert len(socket_bot.cards()) == 1
     assert "Approved 1/1" in socket_bot.command("list", REVIEWER).text
+
+
+def test_a_burst_of_large_clicks_is_acked_on_one_connection(socket_bot: SlackBot) -> None:
+    card = socket_bot.review_pending().as_slack()
+    # A card full of SQL: Slack sends the whole message with every click on it.
+    sql = "ALTER TABLE posts ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public';\n" * 330
+    card["blocks"] = [*card["blocks"], {"type": "section", "text": {"type": "mrkdwn", "text": sql}}]
+    reviewers = [f"U0BURST{number:03d}" for number in range(50)]
+    clicks = [
+        button_click(
+            "approve",
+            message=card,
+            channel_id=CHANNEL,
+            user_id=user,
+            response_url=socket_bot.fake.response_url(CHANNEL, user, str(card["ts"])),
+        )
+        for user in reviewers
+    ]
+    assert all(len(json.dumps(click)) > 24 * 1024 for click in clicks)
+    server = socket_bot.socket_server
+    assert server is not None
+
+    envelope_ids = server.send_burst([("interactive", click) for click in clicks])
+
+    acks = [server.wait_for_ack(envelope_id) for envelope_id in envelope_ids]
+    assert [ack["envelope_id"] for ack in acks] == envelope_ids
+    assert server.connections_accepted == 1
+    socket_bot.wait_for(
+        lambda: len(socket_bot.services.store.current_verdicts(REVISION)) == len(reviewers)
+    )
+    card_now = socket_bot.wait_for_card(lambda text: all(user in text for user in reviewers))
+    assert card_now.ts == card["ts"]

@@ -106,6 +106,19 @@ def test_response_urls_reply_ephemerally_or_replace_the_original(
     assert [c.ok for c in fake.calls("response_url")] == [True, True]
 
 
+def test_a_response_url_takes_five_answers_and_expires(fake: FakeSlack) -> None:
+    used, later = fake.response_url(REVIEW, ADA), fake.response_url(REVIEW, ADA)
+
+    answers = [WebhookClient(used).send(text=f"answer {n}") for n in range(6)]
+    fake.expire_response_urls()
+    expired = WebhookClient(later).send(text="too late")
+
+    assert [a.status_code for a in answers] == [200] * 5 + [404]
+    assert answers[-1].body and "used_url" in answers[-1].body
+    assert expired.status_code == 404 and "expired_url" in expired.body
+    assert [e.text for e in fake.ephemerals(ADA)] == [f"answer {n}" for n in range(5)]
+
+
 # -- what Slack sends ----------------------------------------------------------------
 
 

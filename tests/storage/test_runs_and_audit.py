@@ -114,12 +114,15 @@ def test_locks(store: Store) -> None:
     )
 
 
-def test_a_repeated_delivery_is_seen_once_and_forgotten_after_a_day(
+def test_a_delivery_is_remembered_once_and_forgotten_after_a_day(
     store: Store, clock: FixedClock
 ) -> None:
-    assert store.first_delivery("T1:evt-1")
-    assert not store.first_delivery("T1:evt-1")
+    start = clock.now
+    assert store.record_deliveries(["event:Ev1", "event:Ev2"]) == ["event:Ev1", "event:Ev2"]
+    assert store.record_deliveries(["event:Ev1", "event:Ev3"]) == ["event:Ev3"]
     clock.advance(hours=23)
-    assert not store.first_delivery("T1:evt-1")
+    assert store.record_deliveries(["event:Ev1"]) == []
+    assert store.deliveries_since(start) == ["event:Ev1", "event:Ev2", "event:Ev3"]
     clock.advance(hours=2)
-    assert store.first_delivery("T1:evt-1")
+    assert store.record_deliveries(["event:Ev1"]) == ["event:Ev1"]
+    assert store.deliveries_since(start) == ["event:Ev1"]

@@ -116,3 +116,19 @@ def test_a_write_blocked_past_the_timeout_raises_state_store_error(state_path: P
         writer.close()
         store.set_meta("first_scan_done", "yes")
         assert store.get_meta("first_scan_done") == "yes"
+
+
+def test_cards_of_the_release_before_permalinks_keep_their_message(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    before = Store(open_db(path, steps=STEPS[:-1]))
+    add(before)
+    before.set_card(REV, "C1", "1700000000.000100")
+    before.close()
+
+    with Store.open(path) as upgraded:
+        card = upgraded.get_card(REV)
+        assert card is not None and (card.channel, card.ts) == ("C1", "1700000000.000100")
+        assert upgraded.card_permalink(REV) is None
+        upgraded.set_card_permalink(REV, "https://example.slack.com/archives/C1/p1")
+        assert upgraded.card_permalink(REV) == "https://example.slack.com/archives/C1/p1"
+    assert migration_names(path)[-1] == "card_permalinks"

@@ -6,10 +6,10 @@
     bot.wait_for_card(lambda text: "Approved 1/1" in text)
     bot.stop()
 
-The app is built by the production code (`build_services`, `build_app`, `wsgi_app`) and
-served by waitress on 127.0.0.1 port 0, or connected in Socket Mode to a
-FakeSocketModeServer. Nothing of the bot is patched: what a test sees is what reached
-FakeSlack, the HTTP answers, and the state store.
+The app is built by the production code (`build_services`, `SlackFront`) and served by
+waitress on 127.0.0.1 port 0, or connected in Socket Mode to a FakeSocketModeServer.
+Nothing of the bot is patched: what a test sees is what reached FakeSlack, the HTTP
+answers, and the state store.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from urllib.parse import urlencode
 
 from git import Actor, Repo
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
 
 from bot.config import Settings
@@ -35,9 +34,10 @@ from bot.core.doc_update import add_entry
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
 from bot.git.scan import ScanReport
 from bot.running import Watcher
-from bot.slack.app import EVENTS_PATH, build_app, finish_listeners, wsgi_app
+from bot.slack.app import EVENTS_PATH, SlackFront
 from bot.slack.client import slack_client
 from bot.slack.dialogs import REASON_BLOCK
+from bot.slack.socket_mode import SocketModeFront
 from bot.standin.signing import (
     app_home_opened,
     button_click,
@@ -156,6 +156,7 @@ class SlackBot:
     dev: Developer
     settings: Settings
     services: Services
+    front: SlackFront
     app: App
 
     def __init__(
@@ -174,7 +175,7 @@ class SlackBot:
         self.deliveries: list[Delivery] = []
         self._server: Any = None
         self._thread: threading.Thread | None = None
-        self._handler: SocketModeHandler | None = None
+        self._handler: SocketModeFront | None = None
         self._errors = _ErrorLog()
         self._updates_seen = 0
 
@@ -226,26 +227,22 @@ class SlackBot:
 
     def _run(self) -> None:
         self.services = build_services(self.settings, slack_client(self.settings))
-        self.app = build_app(self.services)
+        self.front = SlackFront(self.services)
+        self.app = self.front.app
         if self.socket_mode:
-            # A short ping interval, as in test_fakes.py: the client checks its socket that often.
-            self._handler = SocketModeHandler(
-                self.app, APP_TOKEN, web_client=self.app.client, ping_interval=0.1
-            )
+            self._handler = self.front.socket_mode(APP_TOKEN)
             assert self.socket_server is not None
             before = self.socket_server.connections_accepted
             self._handler.connect()  # type: ignore[no-untyped-call]
             self.socket_server.wait_for_connection(before + 1)
             return
-        self._server = create_server(
-            wsgi_app(self.app, SECRET), host="127.0.0.1", port=0, threads=4
-        )
+        self._server = create_server(self.front.wsgi(SECRET), host="127.0.0.1", port=0, threads=4)
         self._thread = threading.Thread(target=self._server.run, name="waitress", daemon=True)
         self._thread.start()
 
     def _halt(self) -> None:
         if self._handler is not None:
-            self._handler.close()  # type: ignore[no-untyped-call]
+            self._handler.close()
             self._handler = None
         if self._server is not None and self._thread is not None:
             # The request threads first: one finishing a response still pulls the trigger.
@@ -255,7 +252,7 @@ class SlackBot:
             self._server.trigger.pull_trigger(self._server.close)
             self._thread.join(timeout=5)
             self._server = self._thread = None
-        finish_listeners(self.app)
+        self.front.finish()
         self.services.workers.shutdown(wait=True)
         self.services.store.close()
 

@@ -17,7 +17,7 @@ import asyncio
 import json
 import threading
 import uuid
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
@@ -119,21 +119,48 @@ class FakeSocketModeServer:
         The payload is what Slack would post over HTTP, parsed: the slash command's form
         fields, the interaction payload, or the event_callback (see `signing.py`).
         """
-        envelope_id = str(uuid.uuid4())
+        envelope = self._envelope(
+            type, payload, accepts_response_payload, retry_attempt, retry_reason
+        )
+        self._send(envelope)
+        return str(envelope["envelope_id"])
+
+    def send_burst(self, envelopes: Sequence[tuple[EnvelopeType, Mapping[str, Any]]]) -> list[str]:
+        """Send envelopes back to back on the newest connection, as when many people click
+        at once; returns their envelope_ids in order."""
+        built = [self._envelope(type, payload) for type, payload in envelopes]
+        self.wait_for_connection()
+        with self._changed:
+            connection = self._open[-1]
+
+        async def send_all() -> None:
+            for envelope in built:
+                await connection.send(json.dumps(envelope))
+
+        self._run(send_all())
+        return [str(envelope["envelope_id"]) for envelope in built]
+
+    @staticmethod
+    def _envelope(
+        type: EnvelopeType,
+        payload: Mapping[str, Any],
+        accepts_response_payload: bool | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+    ) -> JSON:
         if accepts_response_payload is None:
             accepts_response_payload = type == "slash_commands" or (
                 type == "interactive" and payload.get("type") in _ANSWERABLE
             )
         envelope: JSON = {
-            "envelope_id": envelope_id,
+            "envelope_id": str(uuid.uuid4()),
             "payload": dict(payload),
             "type": type,
             "accepts_response_payload": accepts_response_payload,
         }
         if type == "events_api":
             envelope |= {"retry_attempt": retry_attempt, "retry_reason": retry_reason}
-        self._send(envelope)
-        return envelope_id
+        return envelope
 
     def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> JSON:
         """The client's ack of the envelope: `{"envelope_id": ..., "payload": ...?}`."""
