@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     redact = Redactor()
     try:
         settings = _settings_for(args.command)
-        redact = Redactor(settings.secrets())
+        redact = settings.redactor()
         install_log_redaction(redact)
         command: Callable[[argparse.Namespace, Settings], int] = args.run
         return command(args, settings)
@@ -226,7 +226,7 @@ def _fresh_clone(settings: Settings) -> str:
     from bot.git.clone import Clone
 
     settings.require("repo_url")
-    clone = Clone(str(settings.repo_url), settings.clone_dir, Redactor(settings.secrets()))
+    clone = Clone(str(settings.repo_url), settings.clone_dir, settings.redactor())
     with clone.open() as repo:
         tips = clone.fetch(repo)
         main = settings.branch or clone.default_branch(repo, tips)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.core.layout import AlembicLayout
 from bot.errors import SchemabotError
-from bot.redact import secrets_in_url
+from bot.redact import Redactor, secrets_in_url
 
 PREFIX = "SCHEMABOT_"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -260,9 +260,12 @@ class Settings:
             credentials = re.match(r"^[a-z+]+://([^@/]+)@", self.repo_url)
             if credentials:
                 found.extend(part for part in credentials.group(1).split(":") if part)
-        if self.migration_env_file is not None:
-            found.extend(value for value in self.migration_settings().values() if value)
         return found
+
+    def redactor(self) -> Redactor:
+        """What masks every secret in force: the values above, and the values of the
+        migration env file even where an app's error prints only their start."""
+        return Redactor(self.secrets(), self.migration_settings().values())
 
     def migration_settings(self) -> dict[str, str]:
         """The variables of SCHEMABOT_MIGRATION_ENV_FILE (empty when it is not set)."""

@@ -40,7 +40,7 @@ class _Found:
 def diagnose(settings: Settings) -> Iterator[Check]:
     """Every check, in order, as it completes. A check that breaks is a FAIL line, with
     what broke it, not the end of the report."""
-    redact = Redactor(settings.secrets())
+    redact = settings.redactor()
     found = _Found()
     clone = Clone(settings.repo_url or "", settings.clone_dir, redact)
     runner = MigrationRunner(
