@@ -8,16 +8,15 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.core.revisions import RevisionGraph
-from bot.core.status_report import list_text, status_text
 from bot.core.text import plain
 from bot.errors import SchemabotError
-from bot.git.checkout_graph import load_graph, missed_revisions
-from bot.git.scan import MAIN_BRANCH
-from bot.git.script_location import layout_location
 from bot.redact import Redactor, install_log_redaction
+
+if TYPE_CHECKING:
+    from bot.core.revisions import RevisionGraph
 
 log = logging.getLogger("schemabot")
 
@@ -164,6 +163,8 @@ def _scan(args: argparse.Namespace, settings: Settings) -> int:
 
 def _revisions(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.doc import SchemaDoc
+    from bot.git.checkout_graph import load_graph, missed_revisions
+    from bot.git.script_location import layout_location
 
     if args.repo_dir is not None:
         root = args.repo_dir
@@ -237,6 +238,7 @@ def _fresh_clone(settings: Settings) -> str:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.status_report import list_text, status_text
     from bot.wiring import build_services
 
     services = build_services(settings)
@@ -258,6 +260,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _draft(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.git.scan import MAIN_BRANCH
     from bot.wiring import build_services
 
     settings.require("repo_url")

@@ -16,9 +16,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from bot.core.layout import AlembicLayout
 from bot.errors import SchemabotError
 from bot.redact import Redactor, secrets_in_url
@@ -125,6 +122,10 @@ def _repo_url(key: str, raw: str) -> str:
 
 
 def _database_url(key: str, raw: str) -> str:
+    # SQLAlchemy is imported where it is needed: `schemabot --help` should start at once.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     value = raw.strip()
     try:
         make_url(value)
@@ -252,6 +253,8 @@ class Settings:
             if setting.secret and value:
                 found.append(str(value))
         if self.database_url:
+            from sqlalchemy.engine import make_url
+
             password = make_url(self.database_url).password
             if password:
                 found.append(str(password))
@@ -296,6 +299,8 @@ class Settings:
             elif isinstance(value, frozenset | tuple):
                 shown[setting.env] = ",".join(sorted(value))
             elif name == "database_url":
+                from sqlalchemy.engine import make_url
+
                 shown[setting.env] = make_url(value).render_as_string(hide_password=True)
             else:
                 shown[setting.env] = str(value)
