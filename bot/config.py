@@ -224,6 +224,7 @@ class Settings:
     sql_preview: str = "all"
     migration_python: Path | None = None
     migration_env_file: Path | None = None
+    preview_env_file: Path | None = None
     require_signed_commits: bool = False
     allowed_signers: Path | None = None
 
@@ -275,6 +276,11 @@ class Settings:
         if self.migration_env_file is None:
             return {}
         return read_env_file(self.migration_env_file)
+
+    def preview_settings(self) -> dict[str, str]:
+        """The variables of SCHEMABOT_PREVIEW_ENV_FILE: placeholders an `env.py` needs to
+        render offline (a preview runs unapproved code: they are no secrets, and not masked)."""
+        return {} if self.preview_env_file is None else read_env_file(self.preview_env_file)
 
     @property
     def alembic_layout(self) -> AlembicLayout:
@@ -337,6 +343,7 @@ SETTINGS: dict[str, Setting] = {
     "sql_preview": Setting("SCHEMABOT_SQL_PREVIEW", _choice("all", "main", "off")),
     "migration_python": Setting("SCHEMABOT_MIGRATION_PYTHON", _file),
     "migration_env_file": Setting("SCHEMABOT_MIGRATION_ENV_FILE", _file),
+    "preview_env_file": Setting("SCHEMABOT_PREVIEW_ENV_FILE", _file),
     "require_signed_commits": Setting("SCHEMABOT_REQUIRE_SIGNED_COMMITS", _bool),
     "allowed_signers": Setting("SCHEMABOT_ALLOWED_SIGNERS", _file),
 }

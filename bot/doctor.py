@@ -49,6 +49,7 @@ def diagnose(settings: Settings) -> Iterator[Check]:
         timeout_seconds=PREVIEW_TIMEOUT_SECONDS,
         python=settings.migration_interpreter,
         layout=settings.alembic_layout,
+        settings_env=settings.preview_settings(),
     )
     checks: list[tuple[str, Callable[[], Iterator[Check] | Check]]] = [
         ("settings", lambda: _required(settings)),

@@ -252,6 +252,7 @@ def build_services(
                 timeout_seconds=PREVIEW_TIMEOUT_SECONDS,
                 python=settings.migration_interpreter,
                 layout=settings.alembic_layout,
+                settings_env=settings.preview_settings(),
             ),
             functools.cache(lambda: probe(private_paths(settings), settings.migration_interpreter)),
             settings.lock_timeout_seconds,

@@ -116,7 +116,8 @@ class MigrationRunner:
     python: str = sys.executable
     layout: AlembicLayout = field(default_factory=AlembicLayout)
     settings_env: Mapping[str, str] = field(default_factory=dict)
-    """The team's own settings (SCHEMABOT_MIGRATION_ENV_FILE), given to applies only."""
+    """The team's own settings for `env.py`: SCHEMABOT_MIGRATION_ENV_FILE for a runner that
+    applies, SCHEMABOT_PREVIEW_ENV_FILE's placeholders for one that previews."""
 
     def migrate(
         self,
@@ -164,6 +165,7 @@ class MigrationRunner:
         ranges = [[key, f"{start}:{end}" if start else end] for key, start, end in targets]
         job = {"action": "sql", "targets": ranges}
         env = {
+            **self.settings_env,
             "PATH": f"{Path(self.python).parent}:{PREVIEW_PATH}",
             "HOME": str(home),
             "TMPDIR": str(home),
