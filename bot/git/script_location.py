@@ -336,9 +336,7 @@ def _read_toml(path: Path) -> dict[str, object]:
     return section if isinstance(section, dict) else {}
 
 
-def _repo_path(
-    root: Path, value: str, source: str, base: Path | None = None
-) -> PurePosixPath:
+def _repo_path(root: Path, value: str, source: str, base: Path | None = None) -> PurePosixPath:
     """A config path as a repo-relative path: relative ones from `base` (the folder Alembic
     runs from, the ini's), else from the root; `package:path` is found in the repo's own
     folders."""

@@ -150,6 +150,10 @@ class MigrationRunner:
             )
         except OSError as exc:
             return MigrationResult(False, f"{self.python} cannot be started ({exc.strerror})", ())
+        if "python" not in result.found:
+            return MigrationResult(
+                False, f"{self.python} cannot run schemabot's child: is it a Python?", result.output
+            )
         return result
 
     def offline_sql(
