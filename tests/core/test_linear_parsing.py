@@ -5,7 +5,7 @@ A 122 KiB document whose headings were padded with 40,000 spaces made the next c
 below is built to make such code slow (long blank runs before text, thousands of
 sections, one checklist item a thousand times, unclosed brackets); it is read the way a
 card reads it, and timed against a normal document of the same size (the seed document
-repeated) read the same way on the same machine, and against itself at a quarter of the
+repeated) read the same way on the same machine, and against itself at an eighth of the
 size. Linear code stays within a small factor of both; quadratic code is hundreds of
 times slower at 1 MiB.
 """
