@@ -8,9 +8,10 @@ What runs there: the main branch's tip (regular files, as a fresh `alembic upgra
 read it) with only the revision files on the way to the environment's revisions, which
 already ran there: a pending revision's file is left out, as Alembic would import it. Not
 approved bytes: the scratch database holds no data, and the child gets only its URL, none
-of the environment's settings (its env file may hold secrets and point at the real one). The scratch URL carries the credentials of the
-server it is made on: give `drift_url` a role that may create databases and reach nothing
-else when main's code must not see the environment's own.
+of the environment's settings (its env file may hold secrets and point at the real one).
+The scratch URL carries the credentials of the server it is made on: give `drift_url` a
+role that may create databases and reach nothing else when main's code must not see the
+environment's own.
 
 What the chain makes depends only on those files and the target revisions, so it is kept
 (by a key of every file but the document) and rebuilt only when one of them changes.

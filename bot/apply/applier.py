@@ -255,6 +255,8 @@ class Applier:
         """The end of a run outside production: verified, and no document to update (the
         document says where production is)."""
         run = self.parts.store.advance_run(run.id, "succeeded")
+        if self.parts.watch is not None:
+            self.parts.watch.cycle()  # what it ticks, ticked now rather than next cycle
         done = "applied and verified" if run.kind == "apply" else "rolled back"
         self.notifier.progress(
             run.revision,

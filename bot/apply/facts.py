@@ -61,12 +61,17 @@ def apply_facts(
     from bot.apply.environment_facts import drift_facts, promotion_facts
 
     where = environment or environments_of(parts.settings)[-1]
+    if parts.watch is not None:
+        parts.watch.cycle()  # the items environments tick, as they are now
     main = main_branch(parts)
     doc = parts.repository.doc(main)
-    state = bot_ticks_only(parts, parts.reviews.state(revision), doc.checklist() if doc else ())
+    checklist = doc.checklist() if doc else ()
+    state = bot_ticks_only(parts, parts.reviews.state(revision), checklist)
     entry = doc.entry_for(revision, state.record.path) if doc is not None else None
-    items = {item.key: item.text for item in (doc.checklist() if doc else ())}
-    wanted = required_items(parts.settings.required_checklist)
+    items = {item.key: item.text for item in checklist}
+    # What this environment verifies itself cannot be required before it runs there.
+    own = {key for key, name in ticked_by(parts, checklist).items() if name == where.name}
+    wanted = required_items(parts.settings.required_checklist) - own
     required = {key: text for key, text in items.items() if key in wanted}
     required |= {key: f"`{key}` (not in the checklist)" for key in sorted(wanted - set(items))}
     production, database_error = environment_state(parts, where)
@@ -137,13 +142,18 @@ def appliers_of(parts: ApplyParts, where: Environment) -> tuple[frozenset[str], 
     return parts.settings.appliers, "SCHEMABOT_APPLIERS"
 
 
+def ticked_by(parts: ApplyParts, items: tuple[ChecklistItem, ...]) -> dict[str, str]:
+    """The checklist items environments tick, by key: the environment of each."""
+    ticks = tuple((p, e.name) for e in parts.settings.environments for p in e.ticks)
+    return environment_keys(items, ticks) if ticks else {}
+
+
 def bot_ticks_only(
     parts: ApplyParts, state: ReviewState, items: tuple[ChecklistItem, ...]
 ) -> ReviewState:
     """The review with the items environments tick counted only when the bot ticked them:
     a person's tick of "tested in dev" is not dev having the revision."""
-    ticks = tuple((p, e.name) for e in parts.settings.environments for p in e.ticks)
-    keys = environment_keys(items, ticks) if ticks else {}
+    keys = ticked_by(parts, items)
     if not keys:
         return state
     kept = {k: t for k, t in state.ticks.items() if k not in keys or t.by == BOT_ACTOR}
