@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 import sqlite3
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def test_every_event_is_a_json_line_chained_to_the_one_before(
         "apply_succeeded",
     ]
     assert exported[0]["prev"] == GENESIS
-    assert all(later["prev"] == earlier["hash"] for earlier, later in zip(exported, exported[1:]))
+    assert all(later["prev"] == earlier["hash"] for earlier, later in pairwise(exported))
     assert check_lines(exported) is None
     requested = next(line for line in exported if line["action"] == "apply_requested")
     assert requested["actor"] == "U0ROSS0003"

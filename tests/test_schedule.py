@@ -35,5 +35,5 @@ def test_a_cron_line_fires_at_its_times_in_utc() -> None:
 
 @pytest.mark.parametrize("text", ["nightly", "30x", "10s", "61 * * * *"])
 def test_anything_else_is_refused_saying_what_is_accepted(text: str) -> None:
-    with pytest.raises(ValueError, match="interval|at least a minute"):
+    with pytest.raises(ValueError, match=r"interval|at least a minute"):
         parse_schedule(text)
