@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 import sqlite3
+from itertools import pairwise
 from pathlib import Path
 
 from bot.core.audit_chain import GENESIS, check_lines
