@@ -72,7 +72,7 @@ def test_a_revision_goes_from_dev_to_staging_to_production_from_slack(
     bot.command("apply b41f staging", APPLIER)
     bot.wait_for_card(lambda t: "*staging*: since" in t, timeout=60)
     assert production_versions(urls["staging"]) == {REVISION}
-    assert "Applied to Prod**: Yes" not in origin_doc(bot)
+    assert "Applied to Prod**: Yes - " not in origin_doc(bot)
 
     bot.command("apply b41f", APPLIER)
     bot.wait_for(lambda: "Applied" in bot.card(REVISION).text, timeout=60)
