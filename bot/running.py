@@ -181,6 +181,8 @@ class RunningBot:
             self._server.close()
         self.front.finish()
         self.watcher.stop()
+        if self.services.environment_watch is not None:
+            self.services.environment_watch.stop()
         self.services.workers.shutdown(wait=True)
         self.services.store.close()
 

@@ -200,7 +200,11 @@ def private_paths(settings: Settings) -> tuple[Path, ...]:
     """schemabot's own files, which no preview may read."""
     state = settings.state_db_path
     paths = [settings.workdir, state, Path(f"{state}-wal"), Path(f"{state}-shm")]
-    paths += [Path("schemabot.toml"), *filter(None, [settings.migration_env_file])]
+    env_files = [
+        settings.migration_env_file,
+        *(e.migration_env_file for e in settings.environments),
+    ]
+    paths += [Path("schemabot.toml"), *filter(None, env_files)]
     return tuple(paths)
 
 

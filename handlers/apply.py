@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.core.records import RunKind
+from bot.core.records import PRODUCTION, RunKind
 from bot.core.text import Code, Text
 from bot.environments import environment_named
 from bot.errors import SchemabotError
@@ -56,13 +56,8 @@ def _run(
         reply("schemabot failed before starting; nothing was changed. See its log.")
         return
     verb = "Applying" if kind == "apply" else "Rolling back"
-    reply(
-        Text(
-            f"{verb} ",
-            Code(run.revision),
-            f" in {run.environment}: follow it in the card's thread.",
-        )
-    )
+    elsewhere = "" if run.environment == PRODUCTION else f" in {run.environment}"
+    reply(Text(f"{verb} ", Code(run.revision), f"{elsewhere}: follow it in the card's thread."))
     try:
         applier.execute(run)
     except Exception:

@@ -98,7 +98,8 @@ def answer(
             return ""
         revision = services.reviews.resolve(args[0])
         where = environment_named(services.settings, environment)
-        reply(Text("Checking every gate for ", Code(revision), f" in {where.name}…"))
+        elsewhere = "" if where.is_production else f" in {where.name}"
+        reply(Text("Checking every gate for ", Code(revision), f"{elsewhere}…"))
         apply.start(services, "apply", revision, user, reply, where.name)
         return ""
     return Text("I don't know ", Code(f"/schema {sub}"), ".\n", HELP)

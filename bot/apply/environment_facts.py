@@ -44,10 +44,14 @@ def promotion_facts(
 def drift_facts(
     parts: ApplyParts, where: Environment, revision: str, state: ReviewState
 ) -> DriftFacts | None:
-    """Before a production apply: the drift there, on the tables the revision touches."""
+    """Before a production apply: the drift there, on the tables the revision touches
+    (with `[environments]` or SCHEMABOT_DRIFT_CHECK, on PostgreSQL)."""
     checker = parts.drift
     if not where.is_production or checker is None or not checker.checks(where):
         return None
+    settings = parts.settings
+    if not settings.environments and settings.drift_check is None:
+        return None  # one environment and no drift checks asked for: applies as they were
     source = parts.repository.read(main_branch(parts), state.record.path)
     analysis = analyze(source, state.record.path) if source is not None else None
     # Code whose tables only running it would tell: drift on any table counts.

@@ -3,9 +3,12 @@ touches, overridden with a reason (audited), and told to the channel once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.apply.applier import Applier
 from bot.apply.environment_facts import accept_drift
 from bot.core.drift import DRIFT_OVERRIDE
 from bot.core.gates import GateFailed
@@ -14,6 +17,7 @@ from bot.demo.project import DEMO_PENDING
 from bot.drift_schedule import DriftSchedule
 from bot.environments import environment_named
 from bot.errors import SchemabotError
+from bot.schedule import parse_schedule
 from tests.conftest import FixedClock
 from tests.support.applyteam import APPLIER, REVIEWER, Team, approve_and_tick, production_versions
 
@@ -25,6 +29,13 @@ def by_hand(url: str, sql: str) -> None:
     with engine.begin() as connection:
         connection.execute(text(sql))
     engine.dispose()
+
+
+def with_drift_checks(team: Team) -> Applier:
+    """The team's bot with SCHEMABOT_DRIFT_CHECK set: drift gates its production applies."""
+    services = team.services
+    services.settings = replace(services.settings, drift_check=parse_schedule("1d"))
+    return Applier(services.apply_parts, team.notes)
 
 
 def test_no_drift_where_production_is_what_its_migrations_make(team: Team) -> None:
@@ -54,7 +65,7 @@ def test_a_column_added_by_hand_is_found_and_blocks_the_apply_on_that_table(team
     assert any(line.startswith("`users` index ix_users_email_by_hand is there") for line in shown)
     approve_and_tick(team, REVISION)
     with pytest.raises(GateFailed) as refused:
-        team.applier.request(REVISION, APPLIER)
+        with_drift_checks(team).request(REVISION, APPLIER)
     message = str(refused.value)
     assert "`production` has drifted from its migrations on the tables it touches" in message
     assert "hand_made" in message and "ix_users_email_by_hand" not in message
@@ -66,6 +77,7 @@ def test_the_override_is_audited_and_lets_the_apply_through_while_the_drift_stay
 ) -> None:
     by_hand(team.production, "ALTER TABLE posts ADD COLUMN hand_made integer")
     approve_and_tick(team, REVISION)
+    applier = with_drift_checks(team)
     parts = team.services.apply_parts
     with pytest.raises(SchemabotError, match="Only the appliers of production"):
         accept_drift(parts, REVISION, REVIEWER, "we added it for the export job")
@@ -78,8 +90,17 @@ def test_the_override_is_audited_and_lets_the_apply_through_while_the_drift_stay
     assert any("hand_made" in str(line) for line in event.detail["differences"])  # type: ignore[union-attr]
     by_hand(team.production, "ALTER TABLE posts ADD COLUMN another integer")
     with pytest.raises(GateFailed, match="another"):
-        team.applier.request(REVISION, APPLIER)
+        applier.request(REVISION, APPLIER)
     by_hand(team.production, "ALTER TABLE posts DROP COLUMN another")
+
+    run = applier.execute(applier.request(REVISION, APPLIER))
+
+    assert run.state == "succeeded", run.error
+
+
+def test_without_environments_or_drift_checks_applies_go_as_they_did(team: Team) -> None:
+    by_hand(team.production, "ALTER TABLE posts ADD COLUMN hand_made integer")
+    approve_and_tick(team, REVISION)
 
     run = team.applier.execute(team.applier.request(REVISION, APPLIER))
 
