@@ -5,14 +5,22 @@ The findings themselves are the core's (bot/core/card.py); this only fetches the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.core.bundle import version_key
 from bot.core.card import CardSnapshot, card_title, checklist_lines, disagreements, findings
-from bot.core.checklist import SEED_REQUIRED_ITEMS
+from bot.core.checklist import SEED_REQUIRED_ITEMS, EnvironmentTicks
+from bot.core.promotion import EnvironmentRow
+from bot.core.review import ACTIVE_RUN_STATES
 from bot.git.authorship import Authorship
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH
 from bot.reviewing import Reviews
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.environment_watch import EnvironmentWatch
+    from bot.environments import Environment
 
 
 class SnapshotBuilder:
@@ -27,9 +35,12 @@ class SnapshotBuilder:
         main_branch: str,
         database_backend: str | None = None,
         required_items: frozenset[str] = SEED_REQUIRED_ITEMS,
+        environments: tuple[Environment, ...] = (),
+        watch: EnvironmentWatch | None = None,
     ) -> None:
         """`database_backend`: production's SQLAlchemy backend name, when one is configured;
-        `required_items`: the checklist keys an apply requires."""
+        `required_items`: the checklist keys an apply requires; `environments`: the
+        configured ones, a row each on the card (`watch` says which did not answer)."""
         self.store = store
         self.reviews = reviews
         self.repository = repository
@@ -37,6 +48,11 @@ class SnapshotBuilder:
         self.configured_main = main_branch
         self.database_backend = database_backend
         self.required_items = required_items
+        self.environments = environments
+        self.watch = watch
+        self.ticks: EnvironmentTicks = tuple(
+            (phrase, e.name) for e in environments for phrase in e.ticks
+        )
 
     @property
     def main_branch(self) -> str:
@@ -84,7 +100,29 @@ class SnapshotBuilder:
             author_user=author_user,
             touchers=self.authorship.touchers(record.path),
             findings=found,
-            checklist=checklist_lines(doc, entry, state, notified),
+            checklist=checklist_lines(doc, entry, state, notified, self.ticks),
             state=state,
             sql=self.store.sql_review(revision, version_key(record.blob_sha, state.bundle)),
+            environments=self.environment_rows(revision),
+        )
+
+    def environment_rows(self, revision: str) -> tuple[EnvironmentRow, ...]:
+        """A row per configured environment: has it, since when, by whose run."""
+        if not self.environments:
+            return ()
+        where = self.store.presence_of(revision)
+        active = {
+            run.environment
+            for run in self.store.runs_for(revision)
+            if run.state in ACTIVE_RUN_STATES
+        }
+        return tuple(
+            EnvironmentRow(
+                e.name,
+                where.get(e.name),
+                e.read_only,
+                e.name in active,
+                self.watch.unreachable(e.name) if self.watch is not None else None,
+            )
+            for e in self.environments
         )

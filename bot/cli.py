@@ -97,7 +97,50 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="check the whole setup before the first serve")
     doctor.set_defaults(run=_doctor)
+
+    drift = sub.add_parser(
+        "drift", help="where an environment's schema differs from its migrations"
+    )
+    drift.add_argument("environment", nargs="?", help="an environment (default: production)")
+    drift.set_defaults(run=_drift)
+
+    audit = sub.add_parser("audit", help="every event of the audit log, hash-chained")
+    audit.add_argument("--since", help="events from this date (YYYY-MM-DD) or moment (ISO 8601)")
+    audit.add_argument("--json", action="store_true", help="JSON lines, each with its hashes")
+    audit.add_argument("--verify", action="store_true", help="check the chain of the state file")
+    audit.set_defaults(run=_audit)
     return parser
+
+
+def _drift(args: argparse.Namespace, settings: Settings) -> int:
+    """The environment's drift; exit 1 when it has some (or it could not be checked)."""
+    from bot.core.drift import drift_report
+    from bot.environments import environment_named
+    from bot.wiring import build_services
+
+    settings.require("repo_url")
+    where = environment_named(settings, args.environment)
+    services = build_services(settings)
+    try:
+        services.scanner.run()
+        assert services.drift is not None
+        report = services.drift.check(where)
+    finally:
+        services.store.close()
+    if report.error is not None:
+        raise SchemabotError(f"drift in {where.name} could not be checked: {report.error}")
+    print(plain(drift_report(where.name, sorted(report.versions), report.differences)))
+    return 1 if report.differences else 0
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.audit_export import export, verify
+    from storage.store import Store
+
+    with Store.open(settings.state_db_path) as store:
+        if args.verify:
+            return verify(store, print)
+        return export(store, args.since, args.json, print)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,11 +14,15 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.layout import AlembicLayout
 from bot.errors import SchemabotError
 from bot.redact import Redactor, secrets_in_url
+from bot.schedule import Schedule, parse_schedule
+
+if TYPE_CHECKING:
+    from bot.environments import Environment
 
 PREFIX = "SCHEMABOT_"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -167,6 +171,13 @@ def _file(key: str, raw: str) -> Path:
     return path
 
 
+def _schedule(key: str, raw: str) -> Schedule | None:
+    try:
+        return parse_schedule(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{key} takes {exc}") from None
+
+
 def _checklist_keys(key: str, raw: str) -> frozenset[str]:
     """Checklist item keys (as `/schema status` shows them), or `none` for no ticks at all."""
     if raw.strip().lower() == "none":
@@ -227,6 +238,11 @@ class Settings:
     preview_env_file: Path | None = None
     require_signed_commits: bool = False
     allowed_signers: Path | None = None
+    drift_check: Schedule | None = None
+    drift_url: str | None = None
+    environments: tuple[Environment, ...] = ()
+    """The `[environments.<name>]` tables of schemabot.toml (see bot/environments.py);
+    empty: SCHEMABOT_DATABASE_URL is the one environment, production."""
 
     @property
     def state_db_path(self) -> Path:
@@ -264,12 +280,21 @@ class Settings:
             credentials = re.match(r"^[a-z+]+://([^@/]+)@", self.repo_url)
             if credentials:
                 found.extend(part for part in credentials.group(1).split(":") if part)
+        if self.migration_env_file is not None:
+            found.extend(value for value in self.migration_settings().values() if value)
+        if self.drift_url:
+            found.extend(secrets_in_url(self.drift_url))
+        for environment in self.environments:
+            found.extend(environment.secrets())
         return found
 
     def redactor(self) -> Redactor:
-        """What masks every secret in force: the values above, and the values of the
+        """What masks every secret in force: the values above, and the values of every
         migration env file even where an app's error prints only their start."""
-        return Redactor(self.secrets(), self.migration_settings().values())
+        env_files = [*self.migration_settings().values()]
+        for environment in self.environments:
+            env_files += environment.migration_settings().values()
+        return Redactor(self.secrets(), env_files)
 
     def migration_settings(self) -> dict[str, str]:
         """The variables of SCHEMABOT_MIGRATION_ENV_FILE (empty when it is not set)."""
@@ -304,12 +329,16 @@ class Settings:
                 shown[setting.env] = "********"
             elif isinstance(value, frozenset | tuple):
                 shown[setting.env] = ",".join(sorted(value))
-            elif name == "database_url":
+            elif name in {"database_url", "drift_url"}:
                 from sqlalchemy.engine import make_url
 
                 shown[setting.env] = make_url(value).render_as_string(hide_password=True)
             else:
                 shown[setting.env] = str(value)
+        if self.environments:
+            shown["environments"] = ", ".join(
+                e.name + (" (read-only)" if e.read_only else "") for e in self.environments
+            )
         return shown
 
 
@@ -346,8 +375,11 @@ SETTINGS: dict[str, Setting] = {
     "preview_env_file": Setting("SCHEMABOT_PREVIEW_ENV_FILE", _file),
     "require_signed_commits": Setting("SCHEMABOT_REQUIRE_SIGNED_COMMITS", _bool),
     "allowed_signers": Setting("SCHEMABOT_ALLOWED_SIGNERS", _file),
+    "drift_check": Setting("SCHEMABOT_DRIFT_CHECK", _schedule),
+    "drift_url": Setting("SCHEMABOT_DRIFT_URL", _database_url),
 }
-assert set(SETTINGS) == {f.name for f in fields(Settings)}
+# `environments` comes from schemabot.toml's tables only (bot/environments.py).
+assert set(SETTINGS) | {"environments"} == {f.name for f in fields(Settings)}
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -375,7 +407,8 @@ def read_env_file(path: Path) -> dict[str, str]:
     return found
 
 
-def _read_toml(path: Path) -> dict[str, str]:
+def _read_toml(path: Path) -> tuple[dict[str, str], object]:
+    """The file's settings, and its `[environments]` table (None when it has none)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -384,6 +417,7 @@ def _read_toml(path: Path) -> dict[str, str]:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     by_toml_key = {setting.toml_key: setting for setting in SETTINGS.values()}
     values: dict[str, str] = {}
+    environments = data.pop("environments", None)
     for key, value in data.items():
         if key not in by_toml_key:
             raise ConfigError(f"{path}: unknown key {key!r}")
@@ -394,7 +428,7 @@ def _read_toml(path: Path) -> dict[str, str]:
         elif isinstance(value, dict):
             raise ConfigError(f"{path}: {key} must be a single value, not a table")
         values[by_toml_key[key].env] = str(value)
-    return values
+    return values, environments
 
 
 def load_settings(
@@ -403,7 +437,7 @@ def load_settings(
     """Read and validate the settings; raises ConfigError naming the key at fault."""
     environ = os.environ if environ is None else environ
     toml_path = Path("schemabot.toml") if toml_path is None else toml_path
-    raw: dict[str, str] = _read_toml(toml_path) if toml_path.is_file() else {}
+    raw, environments = _read_toml(toml_path) if toml_path.is_file() else ({}, None)
     known = {setting.env for setting in SETTINGS.values()}
     unknown = sorted(key for key in environ if key.startswith(PREFIX) and key not in known)
     if unknown:
@@ -413,4 +447,18 @@ def load_settings(
     for name, setting in SETTINGS.items():
         if setting.env in raw and raw[setting.env].strip() != "":
             values[name] = setting.parse(setting.env, raw[setting.env])
+    if environments is not None:
+        from bot.core.records import PRODUCTION
+        from bot.environments import parse_environments
+
+        values["environments"] = parse_environments(
+            environments,
+            toml_path,
+            environ,
+            values.get("database_url"),
+            values.get("migration_env_file"),
+        )
+        # Everything that reads production (the first scan, doctor, backups) reads it here.
+        production = next(e for e in values["environments"] if e.name == PRODUCTION)
+        values["database_url"] = production.database_url
     return Settings(**values)

@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core.diagnosis import Check
 from bot.core.revisions import RevisionGraph
+from bot.environments import Environment, environments_of
 from bot.errors import SchemabotError
 from bot.git.checkout_graph import load_graph, missed_revisions
 from bot.git.checkouts import export_tree
@@ -59,7 +60,7 @@ def diagnose(settings: Settings) -> Iterator[Check]:
         ("migration interpreter", lambda: _interpreter(settings, runner)),
         ("preview sandbox", lambda: _sandbox(settings)),
         ("preview", lambda: _preview(settings, clone, runner, found)),
-        ("production", lambda: _production(settings, found, redact)),
+        ("production", lambda: _environments(settings, found, redact)),
         ("squawk", _squawk),
     ]
     for name, check in checks:
@@ -207,23 +208,31 @@ def _preview(
     yield Check("preview", True, f"the head `{head.revision}` renders offline in the sandbox")
 
 
-def _production(settings: Settings, found: _Found, redact: Redactor) -> Check:
-    if not settings.database_url:
-        return Check("production", False, "SCHEMABOT_DATABASE_URL is not set", "set it to apply")
+def _environments(settings: Settings, found: _Found, redact: Redactor) -> Iterator[Check]:
+    """Each environment's database: reachable, its `alembic_version` known to the graph."""
+    for environment in environments_of(settings):
+        yield _database(environment, found, redact)
+
+
+def _database(where: Environment, found: _Found, redact: Redactor) -> Check:
+    name = where.name if where.is_production else f"environment {where.name}"
+    if not where.database_url:
+        return Check(name, False, f"{where.url_source} is not set", "set it to apply")
     try:
-        versions = current_versions(settings.database_url, redact)
+        versions = current_versions(where.database_url, redact, name=where.name)
     except DatabaseUnavailable as exc:
-        return Check("production", False, str(exc), "check the URL, the network and the user")
+        return Check(name, False, str(exc), "check the URL, the network and the user")
     unknown = sorted(versions - set(found.graph.revisions)) if found.graph else []
-    if unknown:
+    if unknown and not where.read_only:
         return Check(
-            "production",
+            name,
             False,
             f"alembic_version holds {', '.join(unknown)}, unknown to the main branch's graph",
-            "check SCHEMABOT_DATABASE_URL and the version folders",
+            f"check {where.url_source} and the version folders",
         )
     shown = ", ".join(sorted(versions)) or "no revision yet"
-    return Check("production", True, f"reachable; at {shown}")
+    mode = " (read-only)" if where.read_only else ""
+    return Check(name, True, f"reachable{mode}; at {shown}")
 
 
 def _squawk() -> Check:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from bot.drift_schedule import DriftSchedule
 from bot.errors import SchemabotError
 from bot.git.scan import ScanReport
 from bot.slack.app import (
@@ -37,6 +38,7 @@ class Watcher:
         # One cycle at a time: two at once would render a revision's SQL in the same
         # worktree and pull it from under each other.
         self._cycling = threading.Lock()
+        self.drift = drift_schedule(services)
 
     def start(self) -> None:
         self._thread.start()
@@ -61,9 +63,13 @@ class Watcher:
             self._last_error = None
         for problem in report.problems:
             log.warning("%s", problem)
-        publish_all(self.services, report.touched, report.moved)
+        watch = self.services.environment_watch
+        moved_elsewhere = sorted(watch.cycle()) if watch is not None else []
+        publish_all(self.services, [*report.touched, *moved_elsewhere], report.moved)
         if self.services.applier is not None:
             self.services.applier.retry_pending_documents()
+        if self.drift is not None:
+            self.drift.tick()
         return report
 
     def _complain(self, message: str) -> None:
@@ -79,6 +85,16 @@ class Watcher:
             except Exception:
                 log.exception("watcher cycle failed")
             self.stopped.wait(self.services.settings.poll_seconds)
+
+
+def drift_schedule(services: Services) -> DriftSchedule | None:
+    """The scheduled drift check, when SCHEMABOT_DRIFT_CHECK is set and Slack is there."""
+    publisher = services.publisher
+    if services.settings.drift_check is None or publisher is None or services.drift is None:
+        return None
+    return DriftSchedule(
+        services.settings, services.store, services.drift, services.clock, publisher.announce
+    )
 
 
 def publish_all(services: Services, revisions: Iterable[str], moved: Iterable[str] = ()) -> None:
@@ -165,6 +181,8 @@ class RunningBot:
             self._server.close()
         self.front.finish()
         self.watcher.stop()
+        if self.services.environment_watch is not None:
+            self.services.environment_watch.stop()
         self.services.workers.shutdown(wait=True)
         self.services.store.close()
 

@@ -26,6 +26,8 @@ from bot.core.operations import analyze
 from bot.core.records import RevisionRecord, SqlReviewRecord
 from bot.core.review import ReviewPolicy
 from bot.core.revision_file import parse_revision_source
+from bot.drift import DriftChecker
+from bot.environment_watch import EnvironmentWatch
 from bot.errors import SchemabotError
 from bot.git.authorship import Authorship
 from bot.git.bundle import BundleReader
@@ -42,6 +44,7 @@ from bot.migrations.sql_preview import (
 )
 from bot.redact import Redactor
 from bot.reviewing import Reviews
+from bot.slack.people import SlackDirectory
 from bot.slack.publisher import CardNotifier, CardPublisher
 from storage.store import Store
 
@@ -61,6 +64,9 @@ class Services:
     clone: Clone
     sql: SqlReviewer
     authorship: Authorship
+    environment_watch: EnvironmentWatch | None = None
+    """Reads the configured environments each cycle (None without `[environments]`)."""
+    drift: DriftChecker | None = None
     publisher: CardPublisher | None = None
     applier: Applier | None = None
     workers: ThreadPoolExecutor = field(
@@ -79,6 +85,8 @@ class Services:
             self.redact,
             self.clock,
             self.settings.alembic_layout,
+            self.environment_watch,
+            self.drift,
         )
 
     def snapshot(self, revision: str) -> CardSnapshot:
@@ -192,7 +200,11 @@ def private_paths(settings: Settings) -> tuple[Path, ...]:
     """schemabot's own files, which no preview may read."""
     state = settings.state_db_path
     paths = [settings.workdir, state, Path(f"{state}-wal"), Path(f"{state}-shm")]
-    paths += [Path("schemabot.toml"), *filter(None, [settings.migration_env_file])]
+    env_files = [
+        settings.migration_env_file,
+        *(e.migration_env_file for e in settings.environments),
+    ]
+    paths += [Path("schemabot.toml"), *filter(None, env_files)]
     return tuple(paths)
 
 
@@ -223,6 +235,15 @@ def build_services(
     )
     backend = make_url(settings.database_url).get_backend_name() if settings.database_url else None
     authorship = Authorship(clone)
+
+    def main_branch() -> str:
+        return store.get_meta(MAIN_BRANCH) or main
+
+    watch = (
+        EnvironmentWatch(settings.environments, store, repository, redact, main_branch)
+        if settings.environments
+        else None
+    )
     builder = SnapshotBuilder(
         store,
         reviews,
@@ -231,6 +252,8 @@ def build_services(
         settings.branch or "main",
         backend,
         required_items(settings.required_checklist),
+        settings.environments,
+        watch,
     )
     services = Services(
         settings=settings,
@@ -243,6 +266,10 @@ def build_services(
         clock=clock,
         clone=clone,
         authorship=authorship,
+        environment_watch=watch,
+        drift=DriftChecker(
+            settings, clone, repository, redact, main_branch, settings.alembic_layout
+        ),
         sql=SqlReviewer(
             clone,
             store,
@@ -262,5 +289,9 @@ def build_services(
     if client is not None:
         settings.require("channel")
         services.publisher = CardPublisher(client, store, builder, str(settings.channel))
-        services.applier = Applier(services.apply_parts, CardNotifier(services.publisher))
+        services.applier = Applier(
+            services.apply_parts,
+            CardNotifier(services.publisher),
+            SlackDirectory(client, services.publisher),
+        )
     return services

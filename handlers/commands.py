@@ -8,22 +8,24 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.apply.facts import APPLY_LOCK
 from bot.core.review import ACTIVE_RUN_STATES
 from bot.core.status_report import list_text, status_text
 from bot.core.text import Code, Text, User
+from bot.environments import environment_named
 from bot.errors import SchemabotError
 from bot.wiring import Services
-from handlers import apply
+from handlers import apply, drift
 from handlers.replies import PrivateReply
 
 HELP = """*`/schema`* — schema-change reviews, from the team's SCHEMA_CHANGES.md
 • `/schema list` — pending revisions, their status and what each still needs
 • `/schema status <rev>` — approvals, checklist, findings and history of one revision
-• `/schema apply <rev>` — run the production migration once every gate is met
-• `/schema rollback <rev>` — downgrade production to the revision's down revision
+• `/schema apply <rev> [environment]` — migrate production (or another environment) when ready
+• `/schema rollback <rev> [environment]` — downgrade it to the revision's down revision
+• `/schema drift [environment]` — where its schema differs from what its migrations make
 • `/schema override-lint <rev> <reason>` — accept squawk's errors on this version of the SQL
-• `/schema unlock` — release an apply lock that no running apply holds
+• `/schema override-drift <rev> <reason>` — accept production's drift on the tables it touches
+• `/schema unlock [environment]` — release an apply lock that no running apply holds
 • `/schema help` — this message
 A unique prefix of a revision id is enough: `/schema status b41f`."""
 
@@ -65,7 +67,15 @@ def answer(
         revision = services.reviews.resolve(args[0])
         return status_text(services.snapshot(revision), services.store.audit_for(revision))
     if sub == "unlock":
-        return unlock(services, user)
+        return unlock(services, user, args[0] if args else None)
+    if sub == "drift":
+        drift.show(services, args[0] if args else None, reply)
+        return ""
+    if sub == "override-drift":
+        if len(args) < 2:
+            return Text("Usage: ", Code("/schema override-drift <rev> <why the drift is safe>"))
+        drift.override(services, args[0], user, " ".join(args[1:]), reply)
+        return ""
     if sub == "override-lint":
         if len(args) < 2:
             return Text(
@@ -82,29 +92,39 @@ def answer(
     if sub in {"apply", "rollback"}:
         if not args:
             return Text("Which revision? ", Code(f"/schema {sub} <rev>"))
+        environment = args[1] if len(args) > 1 else None
         if sub == "rollback":
-            apply.ask_rollback(services, args[0], reply)
+            apply.ask_rollback(services, args[0], reply, environment)
             return ""
         revision = services.reviews.resolve(args[0])
-        reply(Text("Checking every gate for ", Code(revision), "…"))
-        apply.start(services, "apply", revision, user, reply)
+        where = environment_named(services.settings, environment)
+        elsewhere = "" if where.is_production else f" in {where.name}"
+        reply(Text("Checking every gate for ", Code(revision), f"{elsewhere}…"))
+        apply.start(services, "apply", revision, user, reply, where.name)
         return ""
     return Text("I don't know ", Code(f"/schema {sub}"), ".\n", HELP)
 
 
-def unlock(services: Services, user: str) -> Text | str:
-    """Release the apply lock when no run holds it any more (appliers only; audited)."""
-    if user not in services.settings.appliers:
+def unlock(services: Services, user: str, environment: str | None = None) -> Text | str:
+    """Release an environment's apply lock when no run holds it any more (its appliers
+    only; audited)."""
+    where = environment_named(services.settings, environment)
+    appliers = where.appliers if where.appliers is not None else services.settings.appliers
+    if user not in appliers:
         return "Only the configured appliers can release the apply lock (SCHEMABOT_APPLIERS)."
-    lock = services.store.get_lock(APPLY_LOCK)
+    lock = services.store.get_lock(where.lock_name)
     if lock is None:
         return "No apply lock is held."
-    running = [run for run in services.store.unfinished_runs() if run.state in ACTIVE_RUN_STATES]
+    running = [
+        run
+        for run in services.store.unfinished_runs()
+        if run.state in ACTIVE_RUN_STATES and run.environment == where.name
+    ]
     if running:
         return Text(
             f"Run {running[0].id} ({running[0].kind} ",
             Code(running[0].revision),
             ") is still going: the lock is released when it ends.",
         )
-    services.store.break_lock(APPLY_LOCK, user)
+    services.store.break_lock(where.lock_name, user)
     return f"Released the apply lock held by {lock.holder} since {lock.acquired_at:%H:%M} UTC."

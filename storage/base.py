@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from bot.core.records import AuditEvent, JsonValue
+from storage.chain_links import append_link
 from storage.db import StateDatabase
 from storage.errors import RecordNotFound
 
@@ -61,9 +62,17 @@ class StoreBase:
     def __init__(self, db: StateDatabase, clock: Clock = utc_now) -> None:
         self._db = db
         self._clock = clock
+        self._has_chain: bool | None = None
 
     def close(self) -> None:
         self._db.close()
+
+    def _chained(self) -> bool:
+        """Whether the file has the audit chain (a store opened on older schema steps, as
+        tests of upgrades do, has not)."""
+        if self._has_chain is None:
+            self._has_chain = self._db.table("audit_chain").exists()
+        return self._has_chain
 
     def _now(self) -> str:
         return to_text(self._clock())
@@ -96,6 +105,8 @@ class StoreBase:
                 "VALUES (?, ?, ?, ?, ?)",
                 [at, actor, revision, action, text],
             )
+            if self._chained():
+                append_link(self._db, inserted_id(cursor))
         return AuditEvent(
             id=inserted_id(cursor),
             at=from_text(at),

@@ -148,7 +148,57 @@ def card_permalinks(db: Database) -> None:
     db.table("cards").add_column("permalink", str)
 
 
-STEPS: tuple[MigrationStep, ...] = (initial_schema, sql_reviews, approved_bytes, card_permalinks)
+def environment_presence(db: Database) -> None:
+    """The environment each run migrates, and which environments have which revisions:
+    since when, and through which run (none: found there) (0.4)."""
+    db.execute("ALTER TABLE apply_runs ADD COLUMN environment TEXT NOT NULL DEFAULT 'production'")
+    # No foreign key on revision: a developers' database may hold revisions of any branch.
+    db.table("environment_revisions").create(
+        {"environment": str, "revision": str, "since": str, "run_id": int},
+        pk=("environment", "revision"),
+        not_null={"environment", "revision", "since"},
+    )
+
+
+def drift_findings(db: Database) -> None:
+    """The schema differences already told to the channel, per environment, so each new
+    one is posted once (0.4)."""
+    db.table("drift_seen").create(
+        {"environment": str, "fingerprint": str, "first_seen": str},
+        pk=("environment", "fingerprint"),
+        not_null={"environment", "fingerprint", "first_seen"},
+    )
+
+
+def audit_chain(db: Database) -> None:
+    """A hash per audit row, chained to the row before it, so an edited or missing row is
+    found (`schemabot audit --verify`); the rows written before this step are chained now,
+    in order (0.4)."""
+    from storage.chain_links import chain_existing
+
+    db.execute(
+        """CREATE TABLE audit_chain (
+        event_id INTEGER PRIMARY KEY REFERENCES audit_log (id),
+        hash TEXT NOT NULL
+    )"""
+    )
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER audit_chain_no_{verb.lower()} BEFORE {verb} ON audit_chain
+    BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END"""
+        )
+    chain_existing(db)
+
+
+STEPS: tuple[MigrationStep, ...] = (
+    initial_schema,
+    sql_reviews,
+    approved_bytes,
+    card_permalinks,
+    environment_presence,
+    drift_findings,
+    audit_chain,
+)
 """The schema's history, in order. Never edit or reorder a released step: append a new one."""
 
 

@@ -110,12 +110,13 @@ class RevisionQueries(StoreBase):
         """Revisions in the order they were seen.
 
         `pending_only` keeps those still awaiting review or apply: not history, not removed,
-        and not applied (their latest run that changed the database is not an apply).
+        and not applied (their latest run that changed production is not an apply).
         """
         where = (
             "WHERE history = 0 AND removed_at IS NULL AND COALESCE(("
             "SELECT kind FROM apply_runs AS run WHERE run.revision = revisions.revision "
-            "AND run.state IN ('applied_doc_pending', 'succeeded') "
+            "AND run.state IN ('applied_doc_pending', 'committing', 'succeeded') "
+            "AND run.environment = 'production' "
             "ORDER BY run.id DESC LIMIT 1), 'rollback') = 'rollback'"
             if pending_only
             else ""

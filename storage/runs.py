@@ -7,8 +7,10 @@ from bot.core.bundle import Bundle
 from bot.core.records import (
     BOT_ACTOR,
     FINISHED_RUN_STATES,
+    PRODUCTION,
     RUN_STATES,
     ApplyRun,
+    JsonValue,
     LockRecord,
     RunKind,
     RunState,
@@ -35,6 +37,7 @@ def _run(row: Row) -> ApplyRun:
         error=row["error"],
         doc_commit=row["doc_commit"],
         bundle=Bundle.from_json(row["bundle"]) if row["bundle"] else None,
+        environment=row["environment"],
     )
 
 
@@ -54,16 +57,19 @@ class RunQueries(StoreBase):
         channel: str | None = None,
         thread_ts: str | None = None,
         bundle: Bundle | None = None,
+        environment: str = PRODUCTION,
+        detail: dict[str, JsonValue] | None = None,
     ) -> ApplyRun:
-        """Record a requested apply or rollback; `channel`/`thread_ts` say where to report,
-        `bundle` the bytes it may run."""
+        """Record a requested apply or rollback of `environment`; `channel`/`thread_ts` say
+        where to report, `bundle` the bytes it may run, `detail` what else the audit log
+        keeps of the request (who approved it, the SQL's hash)."""
         now = self._now()
         with self._db.atomic():
             self._require_revision(revision)
             cursor = self._execute(
                 "INSERT INTO apply_runs (revision, kind, state, requested_by, channel, "
-                "thread_ts, started_at, updated_at, bundle) "
-                "VALUES (?, ?, 'requested', ?, ?, ?, ?, ?, ?)",
+                "thread_ts, started_at, updated_at, bundle, environment) "
+                "VALUES (?, ?, 'requested', ?, ?, ?, ?, ?, ?, ?)",
                 [
                     revision,
                     kind,
@@ -73,11 +79,16 @@ class RunQueries(StoreBase):
                     now,
                     now,
                     bundle.to_json() if bundle else None,
+                    environment,
                 ],
             )
             run = self._stored_run(inserted_id(cursor))
-            detail = {"bundle": dict(bundle.files)} if bundle else {}
-            self.audit(requested_by, f"{kind}_requested", revision, run_id=run.id, **detail)
+            audited: dict[str, JsonValue] = dict(detail or {})
+            if bundle:
+                audited["bundle"] = dict(bundle.files)
+            if environment != PRODUCTION:
+                audited["environment"] = environment
+            self.audit(requested_by, f"{kind}_requested", revision, run_id=run.id, **audited)
         return run
 
     def create_locked_run(
@@ -91,6 +102,8 @@ class RunQueries(StoreBase):
         channel: str | None = None,
         thread_ts: str | None = None,
         bundle: Bundle | None = None,
+        environment: str = PRODUCTION,
+        detail: dict[str, JsonValue] | None = None,
     ) -> ApplyRun | None:
         """Record a requested run and take `lock` for it (as `holder(run)`), both or neither.
 
@@ -101,7 +114,14 @@ class RunQueries(StoreBase):
             if self.get_lock(lock) is not None:
                 return None
             run = self.create_run(
-                revision, kind, requested_by, channel=channel, thread_ts=thread_ts, bundle=bundle
+                revision,
+                kind,
+                requested_by,
+                channel=channel,
+                thread_ts=thread_ts,
+                bundle=bundle,
+                environment=environment,
+                detail=detail,
             )
             self._execute(
                 "INSERT INTO locks (name, holder, acquired_at) VALUES (?, ?, ?)",
@@ -137,6 +157,9 @@ class RunQueries(StoreBase):
                 raise RecordNotFound(f"No apply run #{run_id} is known to schemabot.")
             run = self._stored_run(run_id)
             if new_state in _AUDITED_STATES:
+                where: dict[str, JsonValue] = (
+                    {} if run.environment == PRODUCTION else {"environment": run.environment}
+                )
                 self.audit(
                     BOT_ACTOR,
                     f"{run.kind}_{new_state}",
@@ -144,8 +167,22 @@ class RunQueries(StoreBase):
                     run_id=run_id,
                     error=run.error,
                     doc_commit=run.doc_commit,
+                    **where,
                 )
         return run
+
+    def claim_run(
+        self, run_id: int, from_states: frozenset[RunState], to_state: RunState
+    ) -> ApplyRun | None:
+        """Move the run to `to_state` only if it is in one of `from_states`: the caller that
+        gets the run back owns the step that state names, and nobody else does."""
+        with self._db.atomic():
+            claimed = self._execute(
+                f"UPDATE apply_runs SET state = ?, updated_at = ? WHERE id = ? "
+                f"AND state IN ({', '.join('?' * len(from_states))})",
+                [to_state, self._now(), run_id, *sorted(from_states)],
+            ).rowcount
+        return self.get_run(run_id) if claimed else None
 
     def get_run(self, run_id: int) -> ApplyRun | None:
         row = self._row("SELECT * FROM apply_runs WHERE id = ?", [run_id])

@@ -4,16 +4,25 @@ from pathlib import Path
 from types import TracebackType
 
 from storage.analyses import AnalysisQueries
+from storage.audit_chain import AuditChainQueries
 from storage.base import Clock, StoreBase, utc_now
 from storage.db import DEFAULT_BUSY_TIMEOUT, open_db
 from storage.deliveries import DeliveryQueries
+from storage.environments import EnvironmentQueries
 from storage.reviews import ReviewQueries
 from storage.revisions import RevisionQueries
 from storage.runs import RunQueries
 
 
 class Store(
-    RevisionQueries, ReviewQueries, RunQueries, AnalysisQueries, DeliveryQueries, StoreBase
+    RevisionQueries,
+    ReviewQueries,
+    RunQueries,
+    AnalysisQueries,
+    DeliveryQueries,
+    EnvironmentQueries,
+    AuditChainQueries,
+    StoreBase,
 ):
     """The bot's memory: what the watcher saw, the reviews, apply runs, locks, the audit log,
     and the Slack deliveries already handled.

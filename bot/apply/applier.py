@@ -8,6 +8,7 @@ at a time: a lock in the store here, and a PostgreSQL advisory lock in the child
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Iterator
@@ -18,9 +19,10 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.apply.checkout import approved_checkout
-from bot.apply.facts import APPLY_LOCK, ApplyParts, apply_facts, main_branch, rollback_facts
+from bot.apply.facts import ApplyParts, apply_facts, main_branch, rollback_facts
 from bot.apply.progress import Throttle
-from bot.core.bundle import Bundle
+from bot.apply.trailers import Directory, run_trailers
+from bot.core.bundle import Bundle, version_key
 from bot.core.checklist import BotCheck
 from bot.core.doc_update import mark_applied, record_rollback
 from bot.core.gates import (
@@ -30,14 +32,16 @@ from bot.core.gates import (
     check_rollback,
     rollback_bundle,
 )
-from bot.core.records import BOT_ACTOR, ApplyRun, RunKind, RunState
+from bot.core.records import BOT_ACTOR, ApplyRun, JsonValue, RunKind, RunState
 from bot.core.revisions import RevisionGraph
 from bot.core.text import Bold, Code, Fenced, Text, User, as_text
+from bot.core.trailers import with_trailers
+from bot.environments import Environment, environment_named
 from bot.errors import SchemabotError
 from bot.git.doc_push import DocPusher
 from bot.migrations.backup import run_backup
 from bot.migrations.runner import Checkout, MigrationResult, MigrationRunner
-from bot.migrations.versions import DatabaseUnavailable, current_versions
+from bot.migrations.versions import current_versions
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,7 @@ RUN_DIR = "runs"
 NOT_STARTED: frozenset[RunState] = frozenset({"requested", "locked", "backing_up"})
 MAYBE_APPLIED: frozenset[RunState] = frozenset({"migrating", "verifying"})
 DB_DONE: frozenset[RunState] = frozenset({"committing", "applied_doc_pending"})
+DOCUMENT_PENDING: frozenset[RunState] = frozenset({"applied_doc_pending"})
 
 
 class ApplyNotifier(Protocol):
@@ -56,43 +61,72 @@ class ApplyNotifier(Protocol):
 
 
 class Applier:
-    def __init__(self, parts: ApplyParts, notifier: ApplyNotifier) -> None:
+    def __init__(
+        self, parts: ApplyParts, notifier: ApplyNotifier, directory: Directory | None = None
+    ) -> None:
+        """`directory`: people's names and the cards' links for the status commit's
+        trailers (without it, ids and the stored links)."""
         self.parts = parts
         self.notifier = notifier
-        settings = parts.settings
-        self.runner = MigrationRunner(
-            settings.database_url or "",
-            parts.redact,
+        self.directory = directory
+
+    def runner(self, environment: Environment) -> MigrationRunner:
+        """Alembic against one environment, with that environment's own env file."""
+        settings = self.parts.settings
+        return MigrationRunner(
+            environment.database_url or "",
+            self.parts.redact,
             settings.lock_timeout_seconds,
             settings.migration_timeout_seconds,
             python=settings.migration_interpreter,
-            layout=parts.layout,
-            settings_env=settings.migration_settings(),
+            layout=self.parts.layout,
+            settings_env=environment.migration_settings(),
         )
+
+    def environment(self, name: str | None) -> Environment:
+        return environment_named(self.parts.settings, name)
 
     def main_branch(self) -> str:
         return main_branch(self.parts)
 
-    def gates(self, revision: str, user: str, kind: RunKind) -> tuple[GateReport, Bundle | None]:
-        """Fetch, then check every gate of applying (or rolling back) `revision` for `user`;
-        with the report, the bytes the run would be allowed to run."""
+    def gates(
+        self, revision: str, user: str, kind: RunKind, environment: str | None = None
+    ) -> tuple[GateReport, Bundle | None]:
+        """Fetch, then check every gate of applying (or rolling back) `revision` in
+        `environment` (production by default) for `user`; with the report, the bytes the
+        run would be allowed to run."""
+        where = self.environment(environment)
         self.parts.scanner.run()
         if kind == "apply":
-            facts = apply_facts(self.parts, revision, user)
+            facts = apply_facts(self.parts, revision, user, where)
             return check_apply(facts), facts.state.bundle
-        back = rollback_facts(self.parts, revision, user)
+        back = rollback_facts(self.parts, revision, user, where)
         return check_rollback(back), rollback_bundle(back)[0]
 
-    def request(self, ident: str, user: str, kind: RunKind = "apply") -> ApplyRun:
-        """Check the gates and, when all pass, take the lock and record the run with the
-        bytes it may run: checked and recorded in one step, so a push after the check
-        changes nothing of what runs."""
+    def request(
+        self, ident: str, user: str, kind: RunKind = "apply", environment: str | None = None
+    ) -> ApplyRun:
+        """Check the gates and, when all pass, take the environment's lock and record the
+        run with the bytes it may run: checked and recorded in one step, so a push after
+        the check changes nothing of what runs."""
         parts = self.parts
         revision = parts.reviews.resolve(ident)
-        report, bundle = self.gates(revision, user, kind)
+        where = self.environment(environment)
+        if where.read_only:
+            raise SchemabotError(
+                Text(
+                    Code(where.name),
+                    " is read-only: schemabot reads its revisions and never migrates it.",
+                )
+            )
+        report, bundle = self.gates(revision, user, kind, where.name)
         if not report.passed:
             parts.store.audit(
-                user, f"{kind}_refused", revision, unmet=[g.name for g in report.unmet]
+                user,
+                f"{kind}_refused",
+                revision,
+                unmet=[g.name for g in report.unmet],
+                environment=where.name,
             )
             raise GateFailed(report, "apply" if kind == "apply" else "roll back")
         card = parts.store.get_card(revision)
@@ -102,20 +136,41 @@ class Applier:
             revision,
             kind,
             user,
-            APPLY_LOCK,
+            where.lock_name,
             _holder,
             channel=card.channel if card else None,
             thread_ts=card.ts if card else None,
             bundle=bundle,
+            environment=where.name,
+            detail=self._request_detail(revision, bundle),
         )
         if run is None:
-            lock = parts.store.get_lock(APPLY_LOCK)
-            parts.store.audit(user, f"{kind}_refused", revision, unmet=["no apply running"])
+            lock = parts.store.get_lock(where.lock_name)
+            parts.store.audit(
+                user,
+                f"{kind}_refused",
+                revision,
+                unmet=["no apply running"],
+                environment=where.name,
+            )
             raise SchemabotError(
-                f"Another apply is running ({lock.holder if lock else 'just finished'}): "
-                "try again when it is done."
+                f"Another apply is running in {where.name} "
+                f"({lock.holder if lock else 'just finished'}): try again when it is done."
             )
         return run
+
+    def _request_detail(self, revision: str, bundle: Bundle | None) -> dict[str, JsonValue]:
+        """What the audit log keeps of a request beyond the bytes: who approved them, and
+        the hash of the SQL reviewers saw."""
+        store = self.parts.store
+        state = self.parts.reviews.state(revision)
+        detail: dict[str, JsonValue] = {"approved_by": [v.user_id for v in state.approvals]}
+        review = store.sql_review(revision, version_key(state.record.blob_sha, bundle))
+        if review is not None and review.sql is not None:
+            detail["sql_sha256"] = hashlib.sha256(review.sql.encode()).hexdigest()
+        if bundle is not None:
+            detail["revision_blob"] = bundle.revision_blob
+        return detail
 
     def execute(self, run: ApplyRun) -> ApplyRun:
         """Run an apply or rollback to its end; failures are reported in the thread."""
@@ -123,6 +178,8 @@ class Applier:
         revision = run.revision
         verb = "Applying" if run.kind == "apply" else "Rolling back"
         try:
+            where = self.environment(run.environment)
+            production = where.is_production
             run = parts.store.advance_run(run.id, "locked")
             self.notifier.card_changed(revision)
             self.notifier.progress(
@@ -130,7 +187,7 @@ class Applier:
                 Text(
                     f":gear: {verb} ",
                     Code(revision),
-                    " in production, as asked by ",
+                    f" in {where.name}, as asked by ",
                     User(run.requested_by),
                     ".",
                 ),
@@ -139,38 +196,43 @@ class Applier:
             if bundle is None or bundle.commit is None:
                 return self._fail(run, Text("the run has no approved bytes recorded: ask again"))
             graph = parts.repository.graph_at(bundle.commit, self.main_branch())
-            production = current_versions(parts.settings.database_url or "", parts.redact)
+            url = where.database_url or ""
+            before = current_versions(url, parts.redact, name=where.name)
             with fresh_folder(self._run_dir(run)) as folder:
                 checkout = approved_checkout(
                     parts.clone,
                     bundle,
                     graph,
-                    production,
+                    before,
                     revision,
                     parts.settings.alembic_ini,
                     folder,
                 )
                 if parts.settings.backup_command:
                     run = parts.store.advance_run(run.id, "backing_up")
-                    error = self._backup()
+                    error = self._backup(where)
                     if error:
                         return self._fail(
                             run, Text(f"the backup failed, so nothing was migrated: {error}")
                         )
-                    parts.store.set_checklist(revision, BotCheck.BACKUP.value, True, BOT_ACTOR)
+                    if production:
+                        parts.store.set_checklist(revision, BotCheck.BACKUP.value, True, BOT_ACTOR)
                     self.notifier.progress(revision, Text(":floppy_disk: Backup created."))
                 run = parts.store.advance_run(run.id, "migrating")
                 throttle = Throttle(
                     lambda text: self.notifier.progress(revision, Text(Fenced(text)))
                 )
-                result = self._migrate(run, checkout, graph, throttle.add)
+                result = self._migrate(run, where, checkout, graph, throttle.add)
                 throttle.close()
             if not result.ok:
                 return self._fail(run, result.error or "the migration failed", rollback_help=True)
             run = parts.store.advance_run(run.id, "verifying")
-            versions = current_versions(parts.settings.database_url or "", parts.redact)
+            versions = current_versions(url, parts.redact, name=where.name)
             if not _landed(run, versions):
-                return self._fail(run, _not_landed(versions, result), rollback_help=True)
+                return self._fail(run, _not_landed(where, versions, result), rollback_help=True)
+            parts.store.record_presence(where.name, revision, run.id, run.kind == "apply")
+            if not production:
+                return self._finish_elsewhere(run, where)
             for check in (BotCheck.APPLIED, BotCheck.VERIFIED):
                 parts.store.set_checklist(revision, check.value, run.kind == "apply", BOT_ACTOR)
             run = parts.store.advance_run(run.id, "applied_doc_pending")
@@ -186,28 +248,52 @@ class Applier:
         except SchemabotError as exc:
             return self._fail(run, exc.text)
         finally:
-            parts.store.release_lock(APPLY_LOCK, _holder(run))
+            parts.store.release_lock(_lock_name(run), _holder(run))
             self.notifier.card_changed(revision)
+
+    def _finish_elsewhere(self, run: ApplyRun, where: Environment) -> ApplyRun:
+        """The end of a run outside production: verified, and no document to update (the
+        document says where production is)."""
+        run = self.parts.store.advance_run(run.id, "succeeded")
+        if self.parts.watch is not None:
+            self.parts.watch.cycle()  # what it ticks, ticked now rather than next cycle
+        done = "applied and verified" if run.kind == "apply" else "rolled back"
+        self.notifier.progress(
+            run.revision,
+            Text(":white_check_mark: ", Code(run.revision), f" is {done} in {where.name}."),
+        )
+        return run
 
     def _migrate(
         self,
         run: ApplyRun,
+        where: Environment,
         checkout: Checkout,
         graph: RevisionGraph,
         on_line: Callable[[str], None],
     ) -> MigrationResult:
+        runner = self.runner(where)
         if run.kind == "apply":
-            return self.runner.migrate("upgrade", checkout, run.revision, on_line)
+            return runner.migrate("upgrade", checkout, run.revision, on_line)
         downs = graph.revisions[run.revision].down_revisions
-        return self.runner.migrate("downgrade", checkout, downs[0] if downs else "base", on_line)
+        return runner.migrate("downgrade", checkout, downs[0] if downs else "base", on_line)
 
-    def finish_document(self, run: ApplyRun) -> ApplyRun:
+    def finish_document(
+        self, run: ApplyRun, owned: frozenset[RunState] = DOCUMENT_PENDING
+    ) -> ApplyRun:
         """Commit and push the document update of a run that changed production.
 
-        Retried (by `retry_pending_documents`) until it lands; an update that is already
-        in the document makes no second commit.
+        One owner at a time: the run is claimed (moved to `committing`) from one of the
+        `owned` states first, and a run someone else is committing is left to them, so the
+        apply's worker and the watcher's retry never share the run's worktree. Retried (by
+        `retry_pending_documents`) until it lands; an update that is already in the
+        document makes no second commit.
         """
         parts = self.parts
+        claimed = parts.store.claim_run(run.id, owned, "committing")
+        if claimed is None:
+            return parts.store.get_run(run.id) or run
+        run = claimed
         revision = run.revision
         record = parts.store.get_revision(revision)
         path = record.path if record else None
@@ -216,11 +302,11 @@ class Applier:
         pusher = DocPusher(
             parts.clone, parts.settings.doc, parts.settings.git_author, self._run_dir(run, "doc")
         )
+        message = f"{message}\n\nCommitted by schemabot for {run.requested_by} (run {run.id})."
         try:
+            trailers = run_trailers(parts.store, run, self.directory)
             commit = pusher.push_edit(
-                self.main_branch(),
-                edit,
-                f"{message}\n\nCommitted by schemabot for {run.requested_by} (run {run.id}).",
+                self.main_branch(), edit, parts.redact(with_trailers(message, trailers))
             )
         except SchemabotError as exc:
             reason = parts.redact.text(exc.text)
@@ -235,6 +321,10 @@ class Applier:
                     ),
                 )
             return parts.store.advance_run(run.id, "applied_doc_pending", error=message)
+        except BaseException:
+            # Not ours to decide what went wrong: the next cycle tries again.
+            parts.store.advance_run(run.id, "applied_doc_pending")
+            raise
         parts.store.set_checklist(
             revision, BotCheck.STATUS_UPDATED.value, run.kind == "apply", BOT_ACTOR
         )
@@ -268,47 +358,58 @@ class Applier:
         parts = self.parts
         for run in parts.store.unfinished_runs():
             if run.state in DB_DONE:
-                self.finish_document(run)
+                # Nobody else runs yet: a step a crash left `committing` is ours again.
+                self.finish_document(run, DB_DONE)
             elif run.state in MAYBE_APPLIED | NOT_STARTED:
-                try:
-                    versions = current_versions(parts.settings.database_url or "", parts.redact)
-                except DatabaseUnavailable as exc:
-                    log.warning("cannot reconcile run %d yet: %s", run.id, exc)
-                    continue
-                if _landed(run, versions) and run.state in MAYBE_APPLIED:
-                    run = parts.store.advance_run(run.id, "applied_doc_pending")
-                    self.notifier.progress(
-                        run.revision,
-                        Text(
-                            "schemabot restarted: production has the migration, "
-                            "so the document update goes on."
-                        ),
-                    )
-                    self.finish_document(run)
-                else:
-                    parts.store.advance_run(
-                        run.id,
-                        "interrupted",
-                        error="schemabot stopped before the migration ran; "
-                        "production was not changed",
-                    )
-                    self.notifier.progress(
-                        run.revision,
-                        Text(
-                            ":warning: schemabot restarted during this apply. "
-                            "Production was not changed; run ",
-                            Code("/schema apply"),
-                            " again.",
-                        ),
-                    )
-            parts.store.release_lock(APPLY_LOCK, _holder(run))
+                self._reconcile(run)
+            parts.store.release_lock(_lock_name(run), _holder(run))
             self.notifier.card_changed(run.revision)
 
-    def _backup(self) -> str | None:
+    def _reconcile(self, run: ApplyRun) -> None:
+        """A run stopped before or during its migration: finished if the environment shows
+        it landed, else marked interrupted."""
+        parts = self.parts
+        try:
+            where = self.environment(run.environment)
+            versions = current_versions(where.database_url or "", parts.redact, name=where.name)
+        except SchemabotError as exc:
+            log.warning("cannot reconcile run %d yet: %s", run.id, exc)
+            return
+        if _landed(run, versions) and run.state in MAYBE_APPLIED:
+            parts.store.record_presence(where.name, run.revision, run.id, run.kind == "apply")
+            if not where.is_production:
+                self._finish_elsewhere(run, where)
+                return
+            run = parts.store.advance_run(run.id, "applied_doc_pending")
+            self.notifier.progress(
+                run.revision,
+                Text(
+                    "schemabot restarted: production has the migration, "
+                    "so the document update goes on."
+                ),
+            )
+            self.finish_document(run)
+            return
+        parts.store.advance_run(
+            run.id,
+            "interrupted",
+            error=f"schemabot stopped before the migration ran; {where.name} was not changed",
+        )
+        self.notifier.progress(
+            run.revision,
+            Text(
+                f":warning: schemabot restarted during this apply. {where.name.capitalize()} "
+                "was not changed; run ",
+                Code("/schema apply"),
+                " again.",
+            ),
+        )
+
+    def _backup(self, where: Environment) -> str | None:
         settings = self.parts.settings
         return run_backup(
             settings.backup_command or "",
-            settings.database_url or "",
+            where.database_url or "",
             settings.migration_timeout_seconds,
             self.parts.redact,
         )
@@ -354,11 +455,15 @@ def _holder(run: ApplyRun) -> str:
     return f"run {run.id} ({run.kind} {run.revision})"
 
 
-def _not_landed(versions: frozenset[str], result: MigrationResult) -> Text:
+def _lock_name(run: ApplyRun) -> str:
+    return Environment(run.environment, None).lock_name
+
+
+def _not_landed(where: Environment, versions: frozenset[str], result: MigrationResult) -> Text:
     """Why the verification failed, with the database env.py really migrated when it was
-    another one than SCHEMABOT_DATABASE_URL."""
+    another one than the environment's."""
     shown = Text.join(", ", (Code(v) for v in sorted(versions))) or Text("no revision")
-    text = Text("production (SCHEMABOT_DATABASE_URL) is at ", shown, " afterwards")
+    text = Text(f"{where.name} ({where.url_source}) is at ", shown, " afterwards")
     other = result.env_database
     if other is None or other.url is None:
         return text
@@ -370,7 +475,7 @@ def _not_landed(versions: frozenset[str], result: MigrationResult) -> Text:
         ") is at ",
         theirs,
         ". The team's env.py reads its own URL (its settings, or SCHEMABOT_MIGRATION_ENV_FILE), "
-        "and it names another database than SCHEMABOT_DATABASE_URL: make them the same",
+        f"and it names another database than {where.url_source}: make them the same",
     )
 
 

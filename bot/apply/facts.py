@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.bundle import Bundle, version_key
-from bot.core.checklist import required_items
+from bot.core.checklist import environment_keys, required_items
+from bot.core.doc import ChecklistItem
 from bot.core.gates import ApplyFacts, RollbackFacts
 from bot.core.layout import AlembicLayout
+from bot.core.records import BOT_ACTOR
+from bot.core.review import ReviewState, applied_bundle
 from bot.core.revision_file import function_body
+from bot.environments import Environment, environments_of
 from bot.git.bundle import blob_text
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
@@ -22,7 +27,12 @@ from bot.redact import Redactor
 from bot.reviewing import Reviews
 from storage.store import Store
 
+if TYPE_CHECKING:
+    from bot.drift import DriftChecker
+    from bot.environment_watch import EnvironmentWatch
+
 APPLY_LOCK = "apply"
+"""Production's apply lock; another environment's is `Environment.lock_name`."""
 
 
 @dataclass(frozen=True)
@@ -36,26 +46,44 @@ class ApplyParts:
     redact: Redactor
     clock: Callable[[], datetime]
     layout: AlembicLayout
+    watch: EnvironmentWatch | None = None
+    """Reads an environment afresh (the one a promotion requires)."""
+    drift: DriftChecker | None = None
 
 
 def main_branch(parts: ApplyParts) -> str:
     return parts.store.get_meta(MAIN_BRANCH) or parts.settings.branch or "main"
 
 
-def apply_facts(parts: ApplyParts, revision: str, user: str) -> ApplyFacts:
-    state = parts.reviews.state(revision)
+def apply_facts(
+    parts: ApplyParts, revision: str, user: str, environment: Environment | None = None
+) -> ApplyFacts:
+    from bot.apply.environment_facts import drift_facts, promotion_facts
+
+    where = environment or environments_of(parts.settings)[-1]
+    if parts.watch is not None:
+        parts.watch.cycle()  # the items environments tick, as they are now
     main = main_branch(parts)
     doc = parts.repository.doc(main)
+    checklist = doc.checklist() if doc else ()
+    state = bot_ticks_only(parts, parts.reviews.state(revision), checklist)
     entry = doc.entry_for(revision, state.record.path) if doc is not None else None
-    items = {item.key: item.text for item in (doc.checklist() if doc else ())}
-    wanted = required_items(parts.settings.required_checklist)
+    items = {item.key: item.text for item in checklist}
+    # What this environment verifies itself cannot be required before it runs there.
+    own = {key for key, name in ticked_by(parts, checklist).items() if name == where.name}
+    wanted = required_items(parts.settings.required_checklist) - own
     required = {key: text for key, text in items.items() if key in wanted}
     required |= {key: f"`{key}` (not in the checklist)" for key in sorted(wanted - set(items))}
-    production, database_error = production_state(parts)
+    production, database_error = environment_state(parts, where)
+    appliers, source = appliers_of(parts, where)
     return ApplyFacts(
         revision=revision,
         user=user,
-        appliers=parts.settings.appliers,
+        appliers=appliers,
+        appliers_source=source,
+        environment=where.name,
+        promotion=promotion_facts(parts, where, revision, state.bundle),
+        drift=drift_facts(parts, where, revision, state) if production is not None else None,
         state=state,
         on_main=state.record.on_main,
         main_branch=main,
@@ -65,7 +93,7 @@ def apply_facts(parts: ApplyParts, revision: str, user: str) -> ApplyFacts:
         graph=parts.repository.graph(main),
         production=production,
         database_error=database_error,
-        lock=parts.store.get_lock(APPLY_LOCK),
+        lock=parts.store.get_lock(where.lock_name),
         lint_errors=lint_errors(parts, revision, version_key(state.record.blob_sha, state.bundle)),
         lint_gate=parts.settings.lint_gate,
         unsigned=unsigned(parts, state.bundle, state.record.path),
@@ -81,20 +109,55 @@ def unsigned(parts: ApplyParts, bundle: Bundle | None, path: str) -> tuple[str, 
     return unsigned_commits(parts.clone, bundle.commit, path, parts.settings.allowed_signers)
 
 
-def rollback_facts(parts: ApplyParts, revision: str, user: str) -> RollbackFacts:
-    production, database_error = production_state(parts)
+def rollback_facts(
+    parts: ApplyParts, revision: str, user: str, environment: Environment | None = None
+) -> RollbackFacts:
+    where = environment or environments_of(parts.settings)[-1]
+    production, database_error = environment_state(parts, where)
     state = parts.reviews.state(revision)
+    if not where.is_production:
+        # What that environment was given: its own runs' bytes, not production's.
+        runs = [r for r in parts.store.runs_for(revision) if r.environment == where.name]
+        state = replace(state, applied=applied_bundle(runs))
+    appliers, source = appliers_of(parts, where)
     return RollbackFacts(
         revision=revision,
         user=user,
-        appliers=parts.settings.appliers,
+        appliers=appliers,
+        appliers_source=source,
+        environment=where.name,
         graph=parts.repository.graph(main_branch(parts)),
         production=production,
         database_error=database_error,
-        lock=parts.store.get_lock(APPLY_LOCK),
+        lock=parts.store.get_lock(where.lock_name),
         state=state,
         downgrade_changed=downgrade_changed(parts, state.applied, state.bundle),
     )
+
+
+def appliers_of(parts: ApplyParts, where: Environment) -> tuple[frozenset[str], str]:
+    """Who may apply in the environment, and the setting that says so."""
+    if where.appliers is not None:
+        return where.appliers, f"appliers of [environments.{where.name}]"
+    return parts.settings.appliers, "SCHEMABOT_APPLIERS"
+
+
+def ticked_by(parts: ApplyParts, items: tuple[ChecklistItem, ...]) -> dict[str, str]:
+    """The checklist items environments tick, by key: the environment of each."""
+    ticks = tuple((p, e.name) for e in parts.settings.environments for p in e.ticks)
+    return environment_keys(items, ticks) if ticks else {}
+
+
+def bot_ticks_only(
+    parts: ApplyParts, state: ReviewState, items: tuple[ChecklistItem, ...]
+) -> ReviewState:
+    """The review with the items environments tick counted only when the bot ticked them:
+    a person's tick of "tested in dev" is not dev having the revision."""
+    keys = ticked_by(parts, items)
+    if not keys:
+        return state
+    kept = {k: t for k, t in state.ticks.items() if k not in keys or t.by == BOT_ACTOR}
+    return replace(state, ticks=kept)
 
 
 def downgrade_changed(parts: ApplyParts, applied: Bundle | None, now: Bundle | None) -> bool:
@@ -109,13 +172,15 @@ def downgrade_changed(parts: ApplyParts, applied: Bundle | None, now: Bundle | N
     return function_body(before, "downgrade") != function_body(after, "downgrade")
 
 
-def production_state(parts: ApplyParts) -> tuple[frozenset[str] | None, str | None]:
-    """Production's `alembic_version` rows, or why they could not be read."""
-    url = parts.settings.database_url
+def environment_state(
+    parts: ApplyParts, where: Environment
+) -> tuple[frozenset[str] | None, str | None]:
+    """The environment's `alembic_version` rows, or why they could not be read."""
+    url = where.database_url
     if not url:
-        return None, "no production database is configured (SCHEMABOT_DATABASE_URL)"
+        return None, f"no {where.name} database is configured ({where.url_source})"
     try:
-        return current_versions(url, parts.redact), None
+        return current_versions(url, parts.redact, name=where.name), None
     except DatabaseUnavailable as exc:
         return None, str(exc)
 

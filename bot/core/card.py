@@ -15,12 +15,14 @@ from bot.core.checklist import (
     SEED_REQUIRED_ITEMS,
     BotCheck,
     ChecklistEntry,
+    EnvironmentTicks,
     classify,
     missing_required,
 )
 from bot.core.consistency import check
 from bot.core.doc import DocEntry, SchemaDoc
 from bot.core.operations import analyze
+from bot.core.promotion import EnvironmentRow
 from bot.core.records import BOT_ACTOR, GitIdentity, RevisionRecord, SqlReviewRecord
 from bot.core.review import ReviewState
 from bot.core.revision_file import Revision
@@ -76,6 +78,8 @@ class CardSnapshot:
     sql: SqlReviewRecord | None = None
     touchers: tuple[GitIdentity, ...] = ()
     """Every author and committer git names for the file, on any branch."""
+    environments: tuple[EnvironmentRow, ...] = ()
+    """A row per environment, when `[environments]` is configured."""
 
     @property
     def co_authors(self) -> tuple[str, ...]:
@@ -252,17 +256,26 @@ def findings(
 
 
 def checklist_lines(
-    doc: SchemaDoc | None, entry: DocEntry | None, state: ReviewState, notified: bool
+    doc: SchemaDoc | None,
+    entry: DocEntry | None,
+    state: ReviewState,
+    notified: bool,
+    ticks: EnvironmentTicks = (),
 ) -> tuple[ChecklistLine, ...]:
     """The document's checklist with what is done: the bot's own checks and people's ticks.
 
-    `notified`: the card is posted (or being posted), so the team was told.
+    `notified`: the card is posted (or being posted), so the team was told; `ticks`: the
+    items environments tick (only the bot's tick of them counts).
     """
     if doc is None:
         return ()
     lines: list[ChecklistLine] = []
-    for item in classify(doc.checklist()):
-        if item.bot_check is BotCheck.DOCUMENTED:
+    for item in classify(doc.checklist(), ticks):
+        if item.environment is not None:
+            tick = state.ticks.get(item.key)
+            done = bool(tick and tick.ticked and tick.by == BOT_ACTOR)
+            lines.append(ChecklistLine(item, done, BOT_ACTOR))
+        elif item.bot_check is BotCheck.DOCUMENTED:
             lines.append(ChecklistLine(item, entry is not None, BOT_ACTOR))
         elif item.bot_check is BotCheck.NOTIFIED:
             lines.append(ChecklistLine(item, notified, BOT_ACTOR))

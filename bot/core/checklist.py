@@ -39,6 +39,8 @@ class ChecklistEntry:
 
     item: ChecklistItem
     bot_check: BotCheck | None
+    environment: str | None = None
+    """The environment whose having the revision ticks it (its `ticks`), if any."""
 
     @property
     def key(self) -> str:
@@ -50,7 +52,7 @@ class ChecklistEntry:
 
     @property
     def manual(self) -> bool:
-        return self.bot_check is None
+        return self.bot_check is None and self.environment is None
 
 
 def bot_check_for(item: ChecklistItem) -> BotCheck | None:
@@ -58,13 +60,35 @@ def bot_check_for(item: ChecklistItem) -> BotCheck | None:
     return next((check for phrase, check in _BOT_PHRASES if phrase in text), None)
 
 
-def classify(items: tuple[ChecklistItem, ...]) -> tuple[ChecklistEntry, ...]:
-    return tuple(ChecklistEntry(item, bot_check_for(item)) for item in items)
+EnvironmentTicks = tuple[tuple[str, str], ...]
+"""(phrase, environment) pairs: an item whose text holds the phrase is ticked by the bot
+once that environment has the revision (the environments' `ticks`)."""
 
 
-def manual_keys(items: tuple[ChecklistItem, ...]) -> frozenset[str]:
+def environment_for(item: ChecklistItem, ticks: EnvironmentTicks) -> str | None:
+    text = item.text.casefold()
+    return next((name for phrase, name in ticks if phrase.casefold() in text), None)
+
+
+def classify(
+    items: tuple[ChecklistItem, ...], ticks: EnvironmentTicks = ()
+) -> tuple[ChecklistEntry, ...]:
+    entries = []
+    for item in items:
+        check = bot_check_for(item)
+        where = environment_for(item, ticks) if check is None else None
+        entries.append(ChecklistEntry(item, check, where))
+    return tuple(entries)
+
+
+def manual_keys(items: tuple[ChecklistItem, ...], ticks: EnvironmentTicks = ()) -> frozenset[str]:
     """The items of a checklist that a person ticks (the rest the bot checks itself)."""
-    return frozenset(entry.key for entry in classify(items) if entry.manual)
+    return frozenset(entry.key for entry in classify(items, ticks) if entry.manual)
+
+
+def environment_keys(items: tuple[ChecklistItem, ...], ticks: EnvironmentTicks) -> dict[str, str]:
+    """The items the environments tick, by key: the environment of each."""
+    return {e.key: e.environment for e in classify(items, ticks) if e.environment is not None}
 
 
 SEED_REQUIRED_ITEMS = frozenset(

@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.core.bundle import Bundle
-from bot.core.records import LockRecord
+from bot.core.drift import DriftFacts, drift_gate
+from bot.core.promotion import PromotionFacts, promotion
+from bot.core.records import PRODUCTION, LockRecord
 from bot.core.review import ReviewState
 from bot.core.revisions import RevisionGraph
 from bot.core.text import Code, Text, User
@@ -73,6 +75,13 @@ class ApplyFacts:
     lint_gate: bool = False
     unsigned: tuple[str, ...] | None = None
     """Commits of the revision file not signed by a known key; None when not required."""
+    environment: str = PRODUCTION
+    """The environment it would migrate; `production` and `database_error` are its own."""
+    appliers_source: str = "SCHEMABOT_APPLIERS"
+    promotion: PromotionFacts | None = None
+    """With `requires`: where the revision must be first, and for how long."""
+    drift: DriftFacts | None = None
+    """Before a production apply: the environment's drift on the tables it touches."""
 
 
 def applied_closure(graph: RevisionGraph, production: frozenset[str]) -> frozenset[str]:
@@ -101,7 +110,7 @@ def check_apply(facts: ApplyFacts) -> GateReport:
         Gate(
             "permission",
             facts.user in facts.appliers,
-            Text(User(facts.user), " may not apply migrations (SCHEMABOT_APPLIERS)"),
+            Text(User(facts.user), f" may not apply migrations ({facts.appliers_source})"),
         ),
         _approvals(state),
         Gate(
@@ -148,6 +157,10 @@ def check_apply(facts: ApplyFacts) -> GateReport:
             )
         )
     gates += _production(facts)
+    if facts.promotion is not None:
+        gates.append(Gate("promotion", *promotion(facts.promotion)))
+    if facts.drift is not None:
+        gates.append(Gate("drift", *drift_gate(facts.drift)))
     if facts.lint_gate:
         gates.append(_lint(facts))
     lock = facts.lock
@@ -234,12 +247,13 @@ def _checklist(facts: ApplyFacts) -> Gate:
 
 
 def _production(facts: ApplyFacts) -> list[Gate]:
+    where = facts.environment
     if facts.production is None:
         return [
             Gate(
                 "database",
                 False,
-                Text(facts.database_error or "the production database did not answer"),
+                Text(facts.database_error or f"the {where} database did not answer"),
             )
         ]
     applied = applied_closure(facts.graph, facts.production)
@@ -249,13 +263,13 @@ def _production(facts: ApplyFacts) -> list[Gate]:
         Gate(
             "not applied",
             facts.revision not in applied,
-            Text(Code(facts.revision), " is already applied in production"),
+            Text(Code(facts.revision), f" is already applied in {where}"),
         ),
         Gate(
             "dependencies",
             not missing,
             Text(
-                "production lacks what it builds on; apply first, in order: ",
+                f"{where} lacks what it builds on; apply first, in order: ",
                 Text.join(", ", (Code(rev) for rev in missing)),
             ),
         ),
@@ -274,6 +288,8 @@ class RollbackFacts:
     state: ReviewState
     downgrade_changed: bool = False
     """Its file's `downgrade()` differs from the one that was applied."""
+    environment: str = PRODUCTION
+    appliers_source: str = "SCHEMABOT_APPLIERS"
 
 
 def rollback_bundle(facts: RollbackFacts) -> tuple[Bundle | None, Text]:
@@ -307,7 +323,7 @@ def check_rollback(facts: RollbackFacts) -> GateReport:
         Gate(
             "permission",
             facts.user in facts.appliers,
-            Text(User(facts.user), " may not roll back migrations (SCHEMABOT_APPLIERS)"),
+            Text(User(facts.user), f" may not roll back migrations ({facts.appliers_source})"),
         ),
         Gate(
             "in graph",
@@ -332,7 +348,7 @@ def check_rollback(facts: RollbackFacts) -> GateReport:
                 "current",
                 facts.revision in facts.production,
                 Text(
-                    "production is not at ",
+                    f"{facts.environment} is not at ",
                     Code(facts.revision),
                     f" (it is at {', '.join(sorted(facts.production)) or 'nothing'}): "
                     "only the newest applied revision can be rolled back",

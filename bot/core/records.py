@@ -31,6 +31,10 @@ FINISHED_RUN_STATES: frozenset[RunState] = frozenset({"succeeded", "failed", "in
 BOT_ACTOR = "schemabot"
 """The actor named in audit rows and checklist ticks for what the bot did or verified itself."""
 
+PRODUCTION = "production"
+"""The environment an apply goes to when none is named, and the only one whose apply
+commits the document's status update."""
+
 
 @dataclass(frozen=True)
 class GitIdentity:
@@ -130,6 +134,8 @@ class ApplyRun:
     doc_commit: str | None
     bundle: Bundle | None = None
     """The bytes the run was allowed to run: the approved bundle (a rollback: the applied one)."""
+    environment: str = PRODUCTION
+    """The environment it migrates."""
 
     @property
     def finished(self) -> bool:
@@ -171,3 +177,15 @@ class SqlReviewRecord:
     findings: tuple[LintFinding, ...]
     error: str | None
     at: datetime
+
+
+@dataclass(frozen=True)
+class Presence:
+    """An environment has a revision: since when, and whether a run of schemabot put it
+    there (`run_id`, `applied_by`) or it was found there."""
+
+    environment: str
+    revision: str
+    since: datetime
+    run_id: int | None = None
+    applied_by: str | None = None

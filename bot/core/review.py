@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.core.bundle import Bundle
 from bot.core.records import (
+    PRODUCTION,
     ApplyRun,
     AuditEvent,
     ChecklistTick,
@@ -145,7 +146,8 @@ def review_state(
     bundle: Bundle | None = None,
 ) -> ReviewState:
     """Where the review stands, from each reviewer's standing verdict, the ticks, the runs
-    (oldest first) and the revision's audit events (oldest first).
+    (oldest first; the status follows production's, the other environments' are on the
+    card's rows) and the revision's audit events (oldest first).
 
     An approval counts while the bytes it was given on are the bytes now: the revision file
     and, when `bundle` is known, every file of its migration environment.
@@ -165,6 +167,7 @@ def review_state(
         for event in events
         if event.action == LINT_OVERRIDE and event.detail.get("blob_sha") == record.blob_sha
     ]
+    runs = [run for run in runs if run.environment == PRODUCTION]
     return ReviewState(
         record=record,
         approvals=tuple(fresh),
@@ -182,7 +185,7 @@ def review_state(
 def applied_bundle(runs: Sequence[ApplyRun]) -> Bundle | None:
     """The bundle of the apply that put the revision in production, unless rolled back."""
     for run in reversed(runs):
-        if run.state not in {"succeeded", "applied_doc_pending"}:
+        if run.state not in {"succeeded", "applied_doc_pending", "committing"}:
             continue
         return run.bundle if run.kind == "apply" else None
     return None

@@ -85,6 +85,8 @@ def context(block_id: str | None, text: Text | str) -> ContextBlock:
 
 def review_card(snap: CardSnapshot) -> Message:
     """The review card of one revision: what it is, what the bot found, where it stands."""
+    from bot.slack.environment_views import environments_section
+
     pointer = Text("(see ", Code(snap.doc_path), ")")
     blocks: list[Block] = [
         HeaderBlock(
@@ -94,6 +96,9 @@ def review_card(snap: CardSnapshot) -> Message:
         section("status", _status_text(snap)),
         SectionBlock(block_id="facts", fields=_facts(snap)),
     ]
+    rows = environments_section(snap)
+    if rows is not None:
+        blocks.append(rows)
     for name, block_id in (("Description", "description"), ("Rollback Plan", "rollback")):
         value = snap.field(name)
         if value:

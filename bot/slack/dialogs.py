@@ -49,20 +49,22 @@ def request_changes_modal(revision: str) -> View:
 ROLLBACK_CONFIRM = "rollback_confirm"
 
 
-def rollback_confirmation(revision: str, down: str) -> Message:
+def rollback_confirmation(revision: str, down: str, environment: str = "production") -> Message:
     """An ephemeral question with a button that asks once more before a downgrade runs."""
+    recorded = " The document records the rollback." if environment == "production" else ""
     question = Text(
         "Roll back ",
         Code(revision),
-        " in production? Its ",
+        f" in {environment}? Its ",
         Code("downgrade()"),
-        " runs and production goes back to ",
+        f" runs and {environment} goes back to ",
         Code(down),
-        ". The document records the rollback.",
+        "." + recorded,
     )
     confirm = clip(
-        f"This runs the downgrade of {revision} against production now.", CONFIRM_TEXT_LIMIT
+        f"This runs the downgrade of {revision} against {environment} now.", CONFIRM_TEXT_LIMIT
     )
+    where = "" if environment == "production" else f"@{environment}"
     return Message(
         render(question, SECTION_TEXT_LIMIT),
         [
@@ -72,10 +74,10 @@ def rollback_confirmation(revision: str, down: str) -> Message:
                     ButtonElement(
                         text="Roll back",
                         action_id=ROLLBACK_CONFIRM,
-                        value=revision_ref(revision),
+                        value=revision_ref(revision) + where,
                         style="danger",
                         confirm=ConfirmObject(
-                            title="Roll back production?",
+                            title=f"Roll back {environment}?",
                             text=PlainTextObject(text=confirm),
                             confirm="Roll back",
                             deny="Cancel",

@@ -183,6 +183,12 @@ class CardPublisher:
         self.store.set_card_permalink(card.revision, link)
         return link
 
+    def announce(self, text: Text | str) -> None:
+        """A message of its own in the channel (new drift, say)."""
+        self.client.chat_postMessage(
+            channel=self.channel, text=render(text, MESSAGE_TEXT_LIMIT), unfurl_links=False
+        )
+
     def reply(self, revision: str, text: Text | str) -> None:
         """A reply in the card's thread (apply progress, outcomes)."""
         card = self.store.get_card(revision)
