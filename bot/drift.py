@@ -4,21 +4,21 @@ The chain up to the environment's current revision is built in a throwaway datab
 (bot/migrations/scratch.py: on `drift_url`'s server, else the environment's own) by the same
 runner and child as an apply, then both schemas are read and compared (bot/core/drift.py).
 
-What runs there: the main branch's tip (regular files, as a fresh `alembic upgrade` would
-read it) with only the revision files on the way to the environment's revisions, which
-already ran there: a pending revision's file is left out, as Alembic would import it. Not
-approved bytes: the scratch database holds no data, and the child gets only its URL, none
-of the environment's settings (its env file may hold secrets and point at the real one).
-The scratch URL carries the credentials of the server it is made on: give `drift_url` a
-role that may create databases and reach nothing else when main's code must not see the
-environment's own.
+What runs there runs with the credentials of the server the scratch database is made on,
+which are often the environment's own: so only bytes schemabot can vouch for run, as in an
+apply. The migration environment is the one approved with the latest apply (or, before any,
+the main branch's at the first scan), and each revision on the way to the environment's
+revisions is the file schemabot applied, or the file production's history had at the first
+scan; nothing else of the repository is there to be imported. The child gets the scratch
+URL and none of the environment's settings (its env file may point at the real database).
 
-What the chain makes depends only on those files and the target revisions, so it is kept
-(by a key of every file but the document) and rebuilt only when one of them changes.
+What the chain makes depends only on those bytes and the target revisions, so it is kept
+(by those blobs) and rebuilt only when one of them changes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import threading
@@ -29,19 +29,24 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bot.apply.checkout import vouched_chain_checkout
 from bot.config import Settings
+from bot.core.bundle import Bundle
 from bot.core.drift import Difference, SchemaShape, compare
 from bot.core.layout import AlembicLayout
+from bot.core.stubs import vouched_blobs
 from bot.environments import Environment
 from bot.errors import SchemabotError
-from bot.git.checkouts import export_tree, tree_key
+from bot.git.bundle import BundleReader
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
-from bot.migrations.runner import Checkout, MigrationRunner
+from bot.git.scan import FIRST_SCAN_COMMIT
+from bot.migrations.runner import MigrationRunner
 from bot.migrations.schema_shape import read_shape
 from bot.migrations.scratch import throwaway_database
 from bot.migrations.versions import DatabaseUnavailable, current_versions
 from bot.redact import Redactor
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 KEPT_CHAINS = 8
@@ -66,10 +71,14 @@ class DriftChecker:
         redact: Redactor,
         main_branch: Callable[[], str],
         layout: AlembicLayout,
+        store: Store,
+        bundles: BundleReader,
     ) -> None:
         self.settings = settings
         self.clone = clone
         self.repository = repository
+        self.store = store
+        self.bundles = bundles
         self.redact = redact
         self.main_branch = main_branch
         self.layout = layout
@@ -97,9 +106,6 @@ class DriftChecker:
 
     def _expected(self, where: Environment, versions: frozenset[str]) -> SchemaShape:
         main = self.main_branch()
-        tip = self.repository.tip(main)
-        if tip is None:
-            raise SchemabotError(f"the remote has no branch {main}")
         graph = self.repository.graph(main)
         strangers = sorted(versions - set(graph.revisions))
         if strangers:
@@ -107,30 +113,58 @@ class DriftChecker:
                 f"{where.name} is at {', '.join(strangers)}, which is not on {main}: "
                 "its chain cannot be built from the main branch"
             )
-        key = (tree_key(self.clone, tip, self.settings.doc), versions)
+        environment, chain = self._vouched(versions)
+        key = (json.dumps([sorted(environment.items()), sorted(chain.items())]), versions)
         with self._lock:
             if key in self._chains:
                 self._chains.move_to_end(key)
                 return self._chains[key]
-        shape = self._build(where, tip, versions)
+        shape = self._build(where, environment, chain, versions)
         with self._lock:
             self._chains[key] = shape
             while len(self._chains) > KEPT_CHAINS:
                 self._chains.popitem(last=False)
         return shape
 
-    def _off_chain(self, versions: frozenset[str]) -> frozenset[str]:
-        """Every revision file that is not on the way to `versions` (and every file that
-        could not be read as one): Alembic imports each file of its version folders, and
-        a pending revision nobody approved must not run here either."""
-        graph = self.repository.graph(self.main_branch())
+    def _vouched(self, versions: frozenset[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """The migration environment and each revision up to `versions`, as blobs
+        schemabot can vouch for (see the module docstring)."""
+        main = self.main_branch()
+        graph = self.repository.graph(main)
         chain = set(versions)
         for version in versions:
             chain |= graph.ancestors(version)
-        others = {r.path for r in graph.revisions.values() if r.revision not in chain}
-        return frozenset(others | {p.path for p in graph.problems if p.path})
+        first = self.store.get_meta(FIRST_SCAN_COMMIT)
+        history = self.repository.revision_blobs_at(first, main) if first else {}
+        applied: dict[str, str] = {}
+        latest: Bundle | None = None
+        for rev in sorted(chain):
+            run = self.store.last_applied_run(rev)
+            if run is not None and run.bundle is not None:
+                applied[rev] = run.bundle.revision_blob
+        for run in self.store.applied_runs():
+            if run.bundle is not None:
+                latest = run.bundle
+        if latest is not None:
+            environment = dict(latest.environment)
+        elif first is not None and history:
+            some_path = next(iter(history.values()))[0]
+            environment = dict(self.bundles.at(first, some_path).environment)
+        else:
+            raise SchemabotError(
+                "drift checks run only bytes schemabot can vouch for, and it has seen neither "
+                "an apply nor a first scan of the main branch yet"
+            )
+        blobs = vouched_blobs(chain, applied, {rev: blob for rev, (_, blob) in history.items()})
+        return environment, blobs
 
-    def _build(self, where: Environment, tip: str, versions: frozenset[str]) -> SchemaShape:
+    def _build(
+        self,
+        where: Environment,
+        environment: dict[str, str],
+        chain: dict[str, str],
+        versions: frozenset[str],
+    ) -> SchemaShape:
         """Build the chain up to `versions` in a scratch database and read what it made."""
         settings = self.settings
         server = where.drift_url or settings.drift_url or where.database_url or ""
@@ -140,7 +174,9 @@ class DriftChecker:
             tempfile.TemporaryDirectory(prefix="drift-", dir=runs) as folder,
             throwaway_database(server, self.redact) as scratch,
         ):
-            export_tree(self.clone, tip, Path(folder), leave_out=self._off_chain(versions))
+            checkout = vouched_chain_checkout(
+                self.clone, environment, chain, self.layout.ini, Path(folder)
+            )
             runner = MigrationRunner(
                 scratch,
                 self.redact,
@@ -150,7 +186,7 @@ class DriftChecker:
                 layout=self.layout,
             )
             for version in sorted(versions):
-                result = runner.migrate("upgrade", Checkout(Path(folder)), version)
+                result = runner.migrate("upgrade", checkout, version)
                 if not result.ok:
                     raise SchemabotError(
                         "the migrations did not build in a scratch database: "

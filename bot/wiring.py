@@ -268,7 +268,14 @@ def build_services(
         authorship=authorship,
         environment_watch=watch,
         drift=DriftChecker(
-            settings, clone, repository, redact, main_branch, settings.alembic_layout
+            settings,
+            clone,
+            repository,
+            redact,
+            main_branch,
+            settings.alembic_layout,
+            store,
+            bundles,
         ),
         sql=SqlReviewer(
             clone,

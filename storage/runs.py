@@ -193,6 +193,23 @@ class RunQueries(StoreBase):
         rows = self._rows("SELECT * FROM apply_runs WHERE revision = ? ORDER BY id", [revision])
         return [_run(row) for row in rows]
 
+    def applied_runs(self) -> list[ApplyRun]:
+        """Every apply that changed a database (in any environment), oldest first."""
+        rows = self._rows(
+            "SELECT * FROM apply_runs WHERE kind = 'apply' AND state IN "
+            "('succeeded', 'applied_doc_pending', 'committing') ORDER BY id"
+        )
+        return [_run(row) for row in rows]
+
+    def last_applied_run(self, revision: str) -> ApplyRun | None:
+        """The latest apply of `revision` that changed a database, in any environment."""
+        row = self._row(
+            "SELECT * FROM apply_runs WHERE revision = ? AND kind = 'apply' AND state IN "
+            "('succeeded', 'applied_doc_pending', 'committing') ORDER BY id DESC LIMIT 1",
+            [revision],
+        )
+        return None if row is None else _run(row)
+
     def unfinished_runs(self) -> list[ApplyRun]:
         """Runs not yet finished: at start-up, the ones a crash interrupted."""
         rows = self._rows("SELECT * FROM apply_runs WHERE finished_at IS NULL ORDER BY id")

@@ -8,12 +8,13 @@ bot/core/stubs.py). Nothing else of the repository is there to be imported.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from bot.core.bundle import Bundle
 from bot.core.gates import applied_closure
 from bot.core.revisions import RevisionGraph
-from bot.core.stubs import FOLDER, revision_files
+from bot.core.stubs import FOLDER, file_name, revision_files
 from bot.errors import SchemabotError
 from bot.git.checkouts import write_blobs
 from bot.git.clone import Clone
@@ -58,3 +59,20 @@ def approved_checkout(
     write_blobs(clone, blobs, dest, stubs)
     expected = {**blobs, **{path: git_blob_sha(data) for path, data in stubs.items()}}
     return Checkout(dest, expected, version_locations=FOLDER)
+
+
+def vouched_chain_checkout(
+    clone: Clone,
+    environment: Mapping[str, str],
+    chain: Mapping[str, str],
+    ini: str,
+    dest: Path,
+) -> Checkout:
+    """Write a checkout that runs a whole chain of revisions from bytes schemabot can vouch
+    for: `environment` (path -> blob) as approved, and each revision of `chain` (id -> blob)
+    as applied or as production's history (see `vouched_blobs`)."""
+    folder = PurePosixPath(ini).parent / FOLDER
+    blobs = dict(environment)
+    blobs.update({str(folder / file_name(rev)): blob for rev, blob in chain.items()})
+    write_blobs(clone, blobs, dest)
+    return Checkout(dest, blobs, version_locations=FOLDER)

@@ -10,7 +10,7 @@ unapproved file is never there to be imported, and an old one never runs again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.core.revision_file import Revision
@@ -58,6 +58,22 @@ def revision_files(target: str, others: Iterable[Revision]) -> RevisionFiles:
     """The target's file name and a stand-in for each other revision."""
     stubs = {file_name(r.revision): stub_source(r) for r in others if r.revision != target}
     return RevisionFiles(file_name(target), stubs)
+
+
+def vouched_blobs(
+    chain: Iterable[str], applied: Mapping[str, str], first_scan: Mapping[str, str]
+) -> dict[str, str]:
+    """For each revision of `chain`, the bytes schemabot can vouch for: those it applied
+    (approved), else those on the main branch when it first looked (production's history).
+    Raises StubError naming the revisions it can vouch for neither way."""
+    found = {rev: applied.get(rev) or first_scan.get(rev) for rev in chain}
+    unknown = sorted(rev for rev, blob in found.items() if blob is None)
+    if unknown:
+        raise StubError(
+            f"schemabot can vouch for no bytes of {', '.join(unknown[:5])}: neither applied by "
+            "it nor on the main branch when it first looked"
+        )
+    return {rev: blob for rev, blob in found.items() if blob is not None}
 
 
 def _value(items: tuple[str, ...]) -> str:

@@ -8,7 +8,6 @@ are created fresh (never opened through a link).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tarfile
 import tempfile
@@ -30,11 +29,9 @@ def export_tree(
     commit: str,
     dest: Path,
     limit: int = PREVIEW_TREE_LIMIT,
-    leave_out: frozenset[str] = frozenset(),
 ) -> int:
-    """Write `commit`'s regular files under `dest`, but those in `leave_out`; returns how
-    many. Refuses trees over `limit` bytes (a preview of a huge repository is not worth
-    its disk)."""
+    """Write `commit`'s regular files under `dest`; returns how many. Refuses trees over
+    `limit` bytes (a preview of a huge repository is not worth its disk)."""
     written = 0
     size = 0
     with tempfile.TemporaryFile() as archive:
@@ -43,7 +40,7 @@ def export_tree(
         archive.seek(0)
         with tarfile.open(fileobj=archive, mode="r:") as tar:
             for member in tar:
-                if not member.isfile() or member.name in leave_out:
+                if not member.isfile():
                     continue
                 size += member.size
                 if size > limit:
@@ -86,14 +83,3 @@ def _write(dest: Path, path: str, data: bytes, executable: bool = False) -> None
         raise CheckoutError(f"{path!r} cannot be written ({exc.strerror})") from None
     with os.fdopen(descriptor, "wb") as out:
         out.write(data)
-
-
-def tree_key(clone: Clone, commit: str, leave_out: str) -> str:
-    """One id for every file of `commit` but `leave_out` (the document, whose status
-    commits change nothing Alembic reads): the same id, the same migrations."""
-    with clone.open() as repo:
-        listing = str(repo.git.ls_tree("-r", "--full-tree", "-z", commit))
-    kept = sorted(
-        entry for entry in listing.split("\0") if entry and not entry.endswith(f"\t{leave_out}")
-    )
-    return hashlib.sha256("\0".join(kept).encode()).hexdigest()

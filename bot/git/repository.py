@@ -168,6 +168,13 @@ class RepositoryView:
             self._graphs = {commit: graph}
         return graph
 
+    def revision_blobs_at(self, commit: str, branch: str) -> dict[str, tuple[str, str]]:
+        """Each revision in `commit`'s tree: its file's path and blob."""
+        with self.clone.open() as repo:
+            location = layout_location(self.clone.path, self.layout)
+            files, _ = revision_files_at(repo, commit, branch, location)
+        return {file.revision.revision: (file.path, file.blob_sha) for file in files}
+
 
 def _tip(repo: Repo, branch: str) -> str | None:
     try:

@@ -34,6 +34,9 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 FIRST_SCAN_DONE = "first_scan_done"
+FIRST_SCAN_COMMIT = "first_scan_commit"
+"""The main branch's tip at the first scan: the bytes production's history ran, as far as
+schemabot can vouch for them (drift checks rebuild the history from them)."""
 MAIN_BRANCH = "main_branch"
 
 
@@ -157,6 +160,7 @@ class Scanner:
             self._record(file, history=is_history, on_main=revision in on_main)
         for branch, tip in tips.items():
             self.store.set_branch_tip(branch, tip)
+        self.store.set_meta(FIRST_SCAN_COMMIT, tips[main])
         self.store.set_meta(FIRST_SCAN_DONE, "yes")
         return ScanReport(main, True, len(history), tuple(new), (), (), tuple(problems))
 

@@ -4,6 +4,7 @@ touches, overridden with a reason (audited), and told to the channel once."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -128,3 +129,23 @@ def test_new_drift_is_posted_to_the_channel_once(team: Team, clock: FixedClock) 
     assert "production" in back
     assert len(posted) == 2
     assert "has drifted from its migrations (1 new difference)" in plain(posted[0])
+
+
+def test_drift_runs_no_byte_nobody_approved(team: Team, tmp_path: Path) -> None:
+    """The scratch database sits on production's server with production's credentials:
+    an env.py changed on main since, or a file nobody applied, must not run there."""
+    marker = tmp_path / "ran.txt"
+    env = (team.dev.root / "migrations" / "env.py").read_text(encoding="utf-8")
+    team.dev.write(
+        "migrations/env.py",
+        f"from pathlib import Path\nPath({str(marker)!r}).write_text('ran')\n" + env,
+        message="Touch env.py on main",
+    )
+    team.dev.push()
+    team.services.scanner.run()
+    assert team.services.drift is not None
+
+    report = team.services.drift.check(environment_named(team.services.settings, None))
+
+    assert report.error is None, report.error
+    assert not marker.exists()
