@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.core.bundle import version_key
 from bot.core.card import CardSnapshot, card_title, checklist_lines, disagreements, findings
 from bot.core.checklist import SEED_REQUIRED_ITEMS
+from bot.core.concurrency import concurrency_findings
 from bot.git.authorship import Authorship
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH
@@ -69,9 +70,9 @@ class SnapshotBuilder:
             document.problem,
             self.repository.links(branch, record.path),
         )
-        found += disagreements(
-            self.repository.read(branch, record.path), record.path, entry, parsed
-        )
+        source = self.repository.read(branch, record.path)
+        found += disagreements(source, record.path, entry, parsed)
+        found += concurrency_findings(source, record.path)
         notified = notified or self.store.get_card(revision) is not None
         return CardSnapshot(
             revision=revision,
