@@ -148,7 +148,32 @@ def card_permalinks(db: Database) -> None:
     db.table("cards").add_column("permalink", str)
 
 
-STEPS: tuple[MigrationStep, ...] = (initial_schema, sql_reviews, approved_bytes, card_permalinks)
+def table_statistics_and_lock_traces(db: Database) -> None:
+    """Production's table sizes as last read, and each approved version's lock trace (0.4)."""
+    db.table("table_statistics").create(
+        {"database": str, "table_name": str, "rows": int, "bytes": int, "read_at": str},
+        pk=("database", "table_name"),
+        not_null={"database", "table_name", "bytes", "read_at"},
+    )
+    db.table("statistics_reads").create(
+        {"database": str, "read_at": str, "error": str},
+        pk="database",
+        not_null={"database", "read_at"},
+    )
+    db.table("lock_traces").create(
+        {"revision": str, "version_key": str, "trace": str, "error": str, "at": str},
+        pk=("revision", "version_key"),
+        not_null={"revision", "version_key", "trace", "at"},
+    )
+
+
+STEPS: tuple[MigrationStep, ...] = (
+    initial_schema,
+    sql_reviews,
+    approved_bytes,
+    card_permalinks,
+    table_statistics_and_lock_traces,
+)
 """The schema's history, in order. Never edit or reorder a released step: append a new one."""
 
 

@@ -7,13 +7,20 @@ from storage.analyses import AnalysisQueries
 from storage.base import Clock, StoreBase, utc_now
 from storage.db import DEFAULT_BUSY_TIMEOUT, open_db
 from storage.deliveries import DeliveryQueries
+from storage.lock_impact import LockImpactQueries
 from storage.reviews import ReviewQueries
 from storage.revisions import RevisionQueries
 from storage.runs import RunQueries
 
 
 class Store(
-    RevisionQueries, ReviewQueries, RunQueries, AnalysisQueries, DeliveryQueries, StoreBase
+    RevisionQueries,
+    ReviewQueries,
+    RunQueries,
+    AnalysisQueries,
+    DeliveryQueries,
+    LockImpactQueries,
+    StoreBase,
 ):
     """The bot's memory: what the watcher saw, the reviews, apply runs, locks, the audit log,
     and the Slack deliveries already handled.

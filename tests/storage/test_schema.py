@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import STEPS, open_db
+from storage.db import STEPS, card_permalinks, open_db
 from storage.errors import StateStoreError
 from storage.store import Store
 from tests.conftest import FixedClock
@@ -120,7 +120,7 @@ def test_a_write_blocked_past_the_timeout_raises_state_store_error(state_path: P
 
 def test_cards_of_the_release_before_permalinks_keep_their_message(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
-    before = Store(open_db(path, steps=STEPS[:-1]))
+    before = Store(open_db(path, steps=STEPS[: STEPS.index(card_permalinks)]))
     add(before)
     before.set_card(REV, "C1", "1700000000.000100")
     before.close()
@@ -131,4 +131,4 @@ def test_cards_of_the_release_before_permalinks_keep_their_message(tmp_path: Pat
         assert upgraded.card_permalink(REV) is None
         upgraded.set_card_permalink(REV, "https://example.slack.com/archives/C1/p1")
         assert upgraded.card_permalink(REV) == "https://example.slack.com/archives/C1/p1"
-    assert migration_names(path)[-1] == "card_permalinks"
+    assert "card_permalinks" in migration_names(path)
