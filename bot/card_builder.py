@@ -5,15 +5,22 @@ The findings themselves are the core's (bot/core/card.py); this only fetches the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.core.bundle import version_key
 from bot.core.card import CardSnapshot, card_title, checklist_lines, disagreements, findings
 from bot.core.checklist import SEED_REQUIRED_ITEMS
 from bot.core.concurrency import concurrency_findings
+from bot.core.lock_review import LOCK_OVERRIDE, LockCard, RunSettings, latest
+from bot.core.records import SqlReviewRecord
 from bot.git.authorship import Authorship
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH
 from bot.reviewing import Reviews
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.lock_impact import LockImpact
 
 
 class SnapshotBuilder:
@@ -28,6 +35,8 @@ class SnapshotBuilder:
         main_branch: str,
         database_backend: str | None = None,
         required_items: frozenset[str] = SEED_REQUIRED_ITEMS,
+        locks: LockImpact | None = None,
+        run_settings: RunSettings | None = None,
     ) -> None:
         """`database_backend`: production's SQLAlchemy backend name, when one is configured;
         `required_items`: the checklist keys an apply requires."""
@@ -38,6 +47,8 @@ class SnapshotBuilder:
         self.configured_main = main_branch
         self.database_backend = database_backend
         self.required_items = required_items
+        self.locks = locks
+        self.run_settings = run_settings
 
     @property
     def main_branch(self) -> str:
@@ -74,6 +85,8 @@ class SnapshotBuilder:
         found += disagreements(source, record.path, entry, parsed)
         found += concurrency_findings(source, record.path)
         notified = notified or self.store.get_card(revision) is not None
+        key = version_key(record.blob_sha, state.bundle)
+        sql = self.store.sql_review(revision, key)
         return CardSnapshot(
             revision=revision,
             title=card_title(parsed, entry, revision),
@@ -87,5 +100,16 @@ class SnapshotBuilder:
             findings=found,
             checklist=checklist_lines(doc, entry, state, notified),
             state=state,
-            sql=self.store.sql_review(revision, version_key(record.blob_sha, state.bundle)),
+            sql=sql,
+            locks=self._locks(revision, record.blob_sha, sql, key),
         )
+
+    def _locks(
+        self, revision: str, blob_sha: str, sql: SqlReviewRecord | None, key: str
+    ) -> LockCard | None:
+        """The card's lock part, from the store alone: no database is asked here."""
+        if self.run_settings is None:
+            return None
+        report = self.locks.report(revision, sql, key) if self.locks is not None else None
+        accepted = latest(self.store.audit_for(revision), LOCK_OVERRIDE, blob_sha)
+        return LockCard(report, accepted, self.run_settings)

@@ -93,6 +93,11 @@ def _names(key: str, raw: str) -> frozenset[str]:
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _phrases(key: str, raw: str) -> frozenset[str]:
+    """Comma-separated phrases, compared without regard to case."""
+    return frozenset(part.strip().casefold() for part in raw.split(",") if part.strip())
+
+
 def _channel(key: str, raw: str) -> str:
     value = raw.strip()
     if not CHANNEL_ID.match(value):
@@ -225,6 +230,13 @@ class Settings:
     migration_env_file: Path | None = None
     require_signed_commits: bool = False
     allowed_signers: Path | None = None
+    # Lock safety (issue 17).
+    statement_timeout_seconds: int = 0
+    lock_retries: int = 3
+    lock_retry_seconds: float = 5.0
+    large_table_rows: int = 1_000_000
+    lock_trace: bool = True
+    lock_trace_ticks: frozenset[str] = frozenset()
 
     @property
     def state_db_path(self) -> Path:
@@ -331,6 +343,12 @@ SETTINGS: dict[str, Setting] = {
     "migration_env_file": Setting("SCHEMABOT_MIGRATION_ENV_FILE", _file),
     "require_signed_commits": Setting("SCHEMABOT_REQUIRE_SIGNED_COMMITS", _bool),
     "allowed_signers": Setting("SCHEMABOT_ALLOWED_SIGNERS", _file),
+    "statement_timeout_seconds": Setting("SCHEMABOT_STATEMENT_TIMEOUT", _whole(0)),
+    "lock_retries": Setting("SCHEMABOT_LOCK_RETRIES", _whole(0)),
+    "lock_retry_seconds": Setting("SCHEMABOT_LOCK_RETRY_SECONDS", _positive_float),
+    "large_table_rows": Setting("SCHEMABOT_LARGE_TABLE_ROWS", _whole(1)),
+    "lock_trace": Setting("SCHEMABOT_LOCK_TRACE", _bool),
+    "lock_trace_ticks": Setting("SCHEMABOT_LOCK_TRACE_TICKS", _phrases),
 }
 assert set(SETTINGS) == {f.name for f in fields(Settings)}
 

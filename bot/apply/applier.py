@@ -68,6 +68,7 @@ class Applier:
             python=settings.migration_interpreter,
             layout=parts.layout,
             settings_env=settings.migration_settings(),
+            statement_timeout_seconds=settings.statement_timeout_seconds,
         )
 
     def main_branch(self) -> str:

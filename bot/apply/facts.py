@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.config import Settings
 from bot.core.bundle import Bundle, version_key
 from bot.core.checklist import required_items
-from bot.core.gates import ApplyFacts, RollbackFacts
+from bot.core.gates import ApplyFacts, Gate, RollbackFacts
 from bot.core.layout import AlembicLayout
 from bot.core.revision_file import function_body
 from bot.git.bundle import blob_text
@@ -36,6 +36,8 @@ class ApplyParts:
     redact: Redactor
     clock: Callable[[], datetime]
     layout: AlembicLayout
+    lock_gates: Callable[[str], tuple[Gate, ...]] = lambda revision: ()
+    """The lock-safety gates of a revision, statistics read afresh (bot/lock_impact.py)."""
 
 
 def main_branch(parts: ApplyParts) -> str:
@@ -69,6 +71,7 @@ def apply_facts(parts: ApplyParts, revision: str, user: str) -> ApplyFacts:
         lint_errors=lint_errors(parts, revision, version_key(state.record.blob_sha, state.bundle)),
         lint_gate=parts.settings.lint_gate,
         unsigned=unsigned(parts, state.bundle, state.record.path),
+        lock_gates=parts.lock_gates(revision),
     )
 
 

@@ -19,6 +19,7 @@ from bot.core.checklist import (
 )
 from bot.core.consistency import check
 from bot.core.doc import DocEntry, SchemaDoc
+from bot.core.lock_review import LockCard
 from bot.core.operations import analyze
 from bot.core.records import BOT_ACTOR, GitIdentity, RevisionRecord, SqlReviewRecord
 from bot.core.review import ReviewState
@@ -75,6 +76,8 @@ class CardSnapshot:
     sql: SqlReviewRecord | None = None
     touchers: tuple[GitIdentity, ...] = ()
     """Every author and committer git names for the file, on any branch."""
+    locks: LockCard | None = None
+    """What the revision locks in production (PostgreSQL), when its SQL is rendered."""
 
     @property
     def co_authors(self) -> tuple[str, ...]:

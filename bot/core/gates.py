@@ -73,6 +73,8 @@ class ApplyFacts:
     lint_gate: bool = False
     unsigned: tuple[str, ...] | None = None
     """Commits of the revision file not signed by a known key; None when not required."""
+    lock_gates: tuple[Gate, ...] = ()
+    """The lock-safety gates (bot/core/lock_review.py), checked like the others."""
 
 
 def applied_closure(graph: RevisionGraph, production: frozenset[str]) -> frozenset[str]:
@@ -150,6 +152,7 @@ def check_apply(facts: ApplyFacts) -> GateReport:
     gates += _production(facts)
     if facts.lint_gate:
         gates.append(_lint(facts))
+    gates += facts.lock_gates
     lock = facts.lock
     gates.append(
         Gate(

@@ -4,10 +4,10 @@ a hang. PostgreSQL only: other databases have no such statistics to read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Row, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,10 +27,14 @@ _SIZES = text(
 
 
 def read_table_stats(
-    database_url: str, tables: Iterable[str], redact: Redactor, now: datetime
+    database_url: str, tables: Iterable[str], redact: Redactor, now: datetime, count_up_to: int
 ) -> TableStats:
     """The sizes of `tables` (as the card names them: `posts`, `audit.events`); a table
-    the database does not have is left out. Never raises: a failure is the stats' error."""
+    the database does not have is left out. Never raises: a failure is the stats' error.
+
+    A table never analyzed has no row estimate (`reltuples` is -1): its rows are counted,
+    up to `count_up_to` (the large-table threshold), so it is known to be small or large.
+    """
     wanted = sorted(set(tables))
     if not wanted:
         return TableStats({}, now)
@@ -47,15 +51,33 @@ def read_table_stats(
     try:
         with engine.connect() as connection:
             rows = connection.execute(_SIZES, {"names": names}).all()
+            sizes = _sizes(connection, rows, wanted, count_up_to)
     except SQLAlchemyError as exc:
         reason = redact(str(getattr(exc, "orig", exc))).strip().splitlines()[:1]
         return TableStats(error=" ".join(reason) or type(exc).__name__)
     finally:
         engine.dispose()
-    sizes = {}
-    for schema, name, rows_estimate, size in rows:
-        key = name if schema == "public" else f"{schema}.{name}"
-        if key in wanted:
-            estimate = int(rows_estimate)
-            sizes[key] = TableSize(key, estimate if estimate >= 0 else None, int(size))
     return TableStats(sizes, now)
+
+
+def _sizes(
+    connection: Connection,
+    rows: Sequence[Row[Any]],
+    wanted: list[str],
+    count_up_to: int,
+) -> dict[str, TableSize]:
+    quote = connection.dialect.identifier_preparer.quote
+    sizes = {}
+    for row in rows:
+        schema, name, rows_estimate, size = str(row[0]), str(row[1]), row[2], row[3]
+        key = name if schema == "public" else f"{schema}.{name}"
+        if key not in wanted:
+            continue
+        estimate: int | None = int(rows_estimate)
+        if estimate is not None and estimate < 0:
+            counted = text(
+                f"SELECT count(*) FROM (SELECT 1 FROM {quote(schema)}.{quote(name)} LIMIT :n) s"
+            )
+            estimate = connection.execute(counted, {"n": count_up_to}).scalar()
+        sizes[key] = TableSize(key, None if estimate is None else int(estimate), int(size))
+    return sizes
