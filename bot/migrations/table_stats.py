@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Row, create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -50,7 +51,7 @@ def read_table_stats(
     names = sorted({table.rsplit(".", 1)[-1] for table in wanted})
     try:
         with engine.connect() as connection:
-            rows = connection.execute(_SIZES, {"names": names}).all()
+            rows = [tuple(row) for row in connection.execute(_SIZES, {"names": names})]
             sizes = _sizes(connection, rows, wanted, count_up_to)
     except SQLAlchemyError as exc:
         reason = redact(str(getattr(exc, "orig", exc))).strip().splitlines()[:1]
@@ -62,7 +63,7 @@ def read_table_stats(
 
 def _sizes(
     connection: Connection,
-    rows: Sequence[Row[Any]],
+    rows: Sequence[tuple[Any, ...]],
     wanted: list[str],
     count_up_to: int,
 ) -> dict[str, TableSize]:
