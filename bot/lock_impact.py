@@ -22,7 +22,7 @@ from bot.core.bundle import version_key
 from bot.core.checklist import classify
 from bot.core.lock_reading import read_locks
 from bot.core.lock_report import LockReport, lock_report, locked_tables
-from bot.core.lock_review import RunSettings
+from bot.core.lock_review import LOCK_OVERRIDE, RunSettings, accept
 from bot.core.records import BOT_ACTOR, SqlReviewRecord
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH
@@ -175,3 +175,21 @@ def lock_impact(
         trace_ticks=settings.lock_trace_ticks,
         checklist=checklist,
     )
+
+
+def record_decision(
+    store: Store,
+    reviews: Reviews,
+    action: str,
+    revision: str,
+    user: str,
+    authors: frozenset[str],
+    reason: str,
+) -> None:
+    """An approver's audited decision on `revision`: accepting its lock risk
+    (LOCK_OVERRIDE) or allowing the next apply to drop the INVALID indexes a run left
+    (ALLOW_INDEX_DROP)."""
+    state = reviews.state(revision)
+    what = "the lock risk is acceptable" if action == LOCK_OVERRIDE else "the index may go"
+    done = accept(state, reviews.policy, user, authors, reason, what)
+    store.audit(done.user, action, done.revision, reason=done.reason, blob_sha=done.blob_sha)

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.apply.checkout import approved_checkout
 from bot.apply.facts import APPLY_LOCK, ApplyParts, apply_facts, main_branch, rollback_facts
+from bot.apply.patient import PatientMigration
 from bot.apply.progress import Throttle
 from bot.core.bundle import Bundle
 from bot.core.checklist import BotCheck
@@ -197,10 +198,12 @@ class Applier:
         graph: RevisionGraph,
         on_line: Callable[[str], None],
     ) -> MigrationResult:
+        say = partial(self.notifier.progress, run.revision)
+        migrate = PatientMigration(self.parts, self.runner, run, say).migrate
         if run.kind == "apply":
-            return self.runner.migrate("upgrade", checkout, run.revision, on_line)
+            return migrate("upgrade", checkout, run.revision, on_line)
         downs = graph.revisions[run.revision].down_revisions
-        return self.runner.migrate("downgrade", checkout, downs[0] if downs else "base", on_line)
+        return migrate("downgrade", checkout, downs[0] if downs else "base", on_line)
 
     def finish_document(self, run: ApplyRun) -> ApplyRun:
         """Commit and push the document update of a run that changed production.
