@@ -17,7 +17,7 @@ from bot.core.lock_reading import SLOW_WORK, StatementLocks, Work
 from bot.core.sql_statements import normalized
 from bot.core.text import Code, Text
 
-Agreement = Literal["confirmed", "corrected", "untraced"]
+Agreement = Literal["confirmed", "corrected", "completed", "untraced"]
 Level = Literal["high", "unknown", "medium"]
 DEFAULT_LARGE_TABLE_ROWS = 1_000_000
 WHILE: dict[Work, str] = {
@@ -43,7 +43,7 @@ class StatementView:
     @property
     def locks(self) -> tuple[TableLock, ...]:
         """What the statement locks: the trace's word where it corrected the reading."""
-        if self.agreement == "corrected" or (self.traced and not self.reading.locks):
+        if self.agreement in ("corrected", "completed"):
             return self.traced
         return self.reading.locks
 
@@ -107,10 +107,17 @@ def compare(
             views.append(StatementView(reading, "untraced"))
             continue
         start = at + 1
+        if not trace.statements[at].in_transaction:
+            # Outside a transaction its locks end with it: the trace cannot see them.
+            views.append(StatementView(reading, "untraced"))
+            continue
         held = trace.held_at(at)
         new = trace.new_at(at)
-        agrees = all(lock in held for lock in reading.locks)
         shown = new or tuple(sorted(lock for lock in held if lock in set(reading.locks)))
+        if not reading.locks:
+            views.append(StatementView(reading, "completed" if new else "confirmed", shown))
+            continue
+        agrees = all(lock in held for lock in reading.locks)
         views.append(StatementView(reading, "confirmed" if agrees else "corrected", shown))
     return tuple(views)
 

@@ -22,6 +22,7 @@ RISK_MARK = {
 AGREEMENT = {
     "confirmed": "the trace confirms it",
     "corrected": "the trace saw otherwise",
+    "completed": "as the trace saw it",
     "untraced": "",
 }
 

@@ -156,7 +156,14 @@ class MigrationRunner:
         """What a run of approved bytes gets: the basics, the team's settings, the URL."""
         env = {key: value for key, value in os.environ.items() if _passed(key)}
         env.update(self.settings_env)
-        env.update({URL_VARIABLE: self.database_url, "PYTHONUNBUFFERED": "1"})
+        # No bytecode in the checkout: a retry verifies the same files again.
+        env.update(
+            {
+                URL_VARIABLE: self.database_url,
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
         return env
 
     def probe(self) -> MigrationResult:

@@ -170,7 +170,7 @@ def test_the_trace_confirms_or_corrects_each_statement() -> None:
         )
     )
     report = lock_report(readings, TableStats(), trace)
-    assert [v.agreement for v in report.statements] == ["confirmed", "confirmed", "confirmed"]
+    assert [v.agreement for v in report.statements] == ["confirmed", "completed", "confirmed"]
     assert report.statements[1].locks == (TableLock("users", AE),)
 
 
