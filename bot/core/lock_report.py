@@ -39,6 +39,18 @@ class StatementView:
     agreement: Agreement
     traced: tuple[TableLock, ...] = ()
     """The locks the traced run took at this statement (new ones, or those it already held)."""
+    rewrote: bool | None = None
+    """Whether the traced run gave its table new storage (None: not traced)."""
+
+    @property
+    def work(self) -> Work:
+        """What the statement does while it holds its locks: a rewrite the trace saw (or
+        did not see) wins over the reading's."""
+        if self.rewrote is True:
+            return "rewrite"
+        if self.rewrote is False and self.reading.work == "rewrite":
+            return "brief"
+        return self.reading.work
 
     @property
     def locks(self) -> tuple[TableLock, ...]:
@@ -113,12 +125,16 @@ def compare(
             continue
         held = trace.held_at(at)
         new = trace.new_at(at)
+        rewrote = bool(trace.statements[at].rewritten)
         shown = new or tuple(sorted(lock for lock in held if lock in set(reading.locks)))
         if not reading.locks:
-            views.append(StatementView(reading, "completed" if new else "confirmed", shown))
+            views.append(
+                StatementView(reading, "completed" if new else "confirmed", shown, rewrote)
+            )
             continue
         agrees = all(lock in held for lock in reading.locks)
-        views.append(StatementView(reading, "confirmed" if agrees else "corrected", shown))
+        agrees = agrees and rewrote == (reading.work == "rewrite")
+        views.append(StatementView(reading, "confirmed" if agrees else "corrected", shown, rewrote))
     return tuple(views)
 
 
@@ -188,9 +204,9 @@ def _holds(views: tuple[StatementView, ...]) -> list[_Hold]:
                 held.by if held else reading.number,
             )
         for table, held in list(holds.items()):
-            if _slower(reading.work, held.slowest) and reading.on not in created:
+            if _slower(view.work, held.slowest) and reading.on not in created:
                 holds[table] = _Hold(
-                    table, held.mode, held.first, reading.work, reading.on, reading.number
+                    table, held.mode, held.first, view.work, reading.on, reading.number
                 )
         if not reading.in_transaction:
             found.extend(holds.values())

@@ -78,7 +78,7 @@ def _statement_line(view: StatementView, report: LockReport) -> Text:
             for lock in view.locks
         ),
     )
-    work = WORK_WORDS[reading.work]
+    work = WORK_WORDS[view.work]
     size = report.stats.size(reading.on) if reading.on and not reading.creates else None
     parts = [locks]
     if work:
