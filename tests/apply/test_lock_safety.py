@@ -148,3 +148,34 @@ def invalid(team: Team) -> list[str]:
             "WHERE NOT i.indisvalid"
         ).fetchall()
     return sorted(str(row[0]) for row in rows)
+
+
+SLOW = MigrationSpec(
+    "d1e2f3a4b5c6",
+    BASELINE,
+    "Slow statement",
+    "slow_statement",
+    upgrade='op.execute("SELECT pg_sleep(5)")\nop.add_column("events", sa.Column("x", sa.Text))',
+)
+
+
+def test_statement_timeout_stops_one_statement_and_the_card_shows_both_timeouts(
+    tmp_path: Path, pg_url: str
+) -> None:
+    made = make_lock_team(tmp_path, pg_url, statement_timeout_seconds=1, lock_retries=0)
+    team = next(made)
+    push_reviewed(team, SLOW, "Slow Statement")
+
+    run = team.applier.execute(team.applier.request(SLOW.revision, APPLIER))
+
+    assert run.state == "failed" and "statement timeout" in (run.error or "")
+    assert "Attempt 1" not in said(team)
+    assert production_versions(team.production) == {BASELINE}
+    snap = team.services.snapshot(SLOW.revision)
+    assert snap.locks is not None
+    assert snap.locks.run_settings.sql_lines() == (
+        "SET lock_timeout = '10s';",
+        "SET statement_timeout = '1s';",
+        "-- the whole migration is stopped after 900 s (SCHEMABOT_MIGRATION_TIMEOUT)",
+    )
+    made.close()

@@ -12,11 +12,12 @@ from bot.core.gates import GateFailed
 from bot.core.lock_modes import LockMode
 from bot.core.lock_review import LOCK_OVERRIDE
 from bot.core.lock_text import lock_text
+from bot.core.records import BOT_ACTOR
 from bot.core.text import plain
 from bot.demo.project import MigrationSpec
 from bot.lock_impact import record_decision
-from tests.support.applyteam import APPLIER, BASELINE, REVIEWER, Team
-from tests.support.lockteam import make_lock_team, push_reviewed
+from tests.support.applyteam import APPLIER, BASELINE, REVIEWER, Team, push_pending
+from tests.support.lockteam import entry_for, make_lock_team, push_reviewed
 
 EVERY_KIND = MigrationSpec(
     "c9f2e3a4b5d6",
@@ -148,3 +149,63 @@ def test_high_lock_risk_is_a_gate_an_approver_can_accept_with_a_reason(lock_team
     assert f"@{REVIEWER} accepted the lock risk: run at 3am, traffic is off" in plain(
         lock_text(snap.locks)
     )
+
+
+PRODUCTION_LIKE = "migration-tested-on-production-like-data-if-possible"
+SMALL = MigrationSpec(
+    "e5f6a7b8c9d0",
+    BASELINE,
+    "Add note to events",
+    "add_note_to_events",
+    upgrade='op.add_column("events", sa.Column("note", sa.Text))',
+)
+
+
+def approved_only(team: Team, spec: MigrationSpec) -> None:
+    push_pending(team.dev, spec, entry_for(spec, "Add Note to Events"))
+    team.services.scanner.run()
+    team.services.review_sql([spec.revision])
+    team.services.reviews.approve(spec.revision, REVIEWER, authors=())
+
+
+def test_a_trace_ticks_production_like_data_only_when_the_team_says_so(
+    tmp_path: Path, pg_url: str
+) -> None:
+    made = make_lock_team(tmp_path, pg_url, lock_trace_ticks=frozenset({"production-like data"}))
+    team = next(made)
+    assert team.services.locks is not None
+    approved_only(team, SMALL)
+
+    team.services.locks.cycle([SMALL.revision])
+
+    tick = team.services.reviews.state(SMALL.revision).ticks[PRODUCTION_LIKE]
+    assert tick.ticked and tick.by == BOT_ACTOR
+    made.close()
+
+
+def test_without_ticks_the_trace_is_a_finding_only(lock_team: Team) -> None:
+    team = lock_team
+    approved_only(team, SMALL)
+    assert team.services.locks is not None
+
+    team.services.locks.cycle([SMALL.revision])
+
+    assert PRODUCTION_LIKE not in team.services.reviews.state(SMALL.revision).ticks
+    snap = team.services.snapshot(SMALL.revision)
+    assert snap.locks is not None
+    assert "it confirms the reading" in plain(lock_text(snap.locks))
+
+
+def test_unapproved_bytes_are_never_traced(lock_team: Team) -> None:
+    team = lock_team
+    push_pending(team.dev, SMALL, entry_for(SMALL, "Add Note to Events"))
+    team.services.scanner.run()
+    team.services.review_sql([SMALL.revision])
+    assert team.services.locks is not None
+
+    team.services.locks.cycle([SMALL.revision])
+
+    snap = team.services.snapshot(SMALL.revision)
+    assert snap.locks is not None and snap.locks.report is not None
+    assert snap.locks.report.trace is None
+    assert "Not traced yet: the trace runs the approved bytes" in plain(lock_text(snap.locks))
