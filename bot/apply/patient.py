@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.apply.facts import ApplyParts
@@ -53,6 +54,11 @@ class PatientMigration:
     @property
     def database_url(self) -> str:
         return self.runner.database_url
+
+    @property
+    def postgresql(self) -> bool:
+        """Blockers and INVALID indexes are PostgreSQL's; elsewhere the run is only retried."""
+        return make_url(self.database_url).get_backend_name() == "postgresql"
 
     def migrate(
         self,
@@ -103,6 +109,8 @@ class PatientMigration:
         target: str,
         on_line: Callable[[str], None],
     ) -> MigrationResult:
+        if not self.postgresql:
+            return self.runner.migrate(direction, checkout, target, on_line)
         watch = BlockerWatch(self.database_url, self.parts.redact, self._tell_blockers)
 
         def line(text: str) -> None:
@@ -133,6 +141,8 @@ class PatientMigration:
         self.say(Text.lines(lines))
 
     def _invalid(self) -> frozenset[InvalidIndex] | None:
+        if not self.postgresql:
+            return None
         try:
             return invalid_indexes(self.database_url)
         except SQLAlchemyError:
