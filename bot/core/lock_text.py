@@ -39,7 +39,9 @@ def lock_text(card: LockCard) -> Text:
     for view in shown[:STATEMENTS_SHOWN]:
         lines.append(_statement_line(view, report))
     if len(shown) > STATEMENTS_SHOWN:
-        lines.append(Text(f"…and {len(shown) - STATEMENTS_SHOWN} more statements: Show SQL"))
+        lines.append(
+            Text(f"…and {len(shown) - STATEMENTS_SHOWN} more statements that lock tables.")
+        )
     if not shown:
         lines.append(Text("No statement locks a table that exists in production."))
     for risk in report.risks:

@@ -14,5 +14,5 @@ def lock_blocks(snap: CardSnapshot) -> list[Block]:
     """A section on what the revision locks, once its SQL is rendered (PostgreSQL)."""
     if snap.locks is None or snap.sql is None or snap.sql.sql is None:
         return []
-    text = render(lock_text(snap.locks), SECTION_TEXT_LIMIT, "(see Show SQL)")
+    text = render(lock_text(snap.locks), SECTION_TEXT_LIMIT)
     return [SectionBlock(block_id="locks", text=MarkdownTextObject(text=text))]
