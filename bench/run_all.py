@@ -23,6 +23,7 @@ BENCHMARKS = (
     "apply_overhead",
     "memory",
     "preview_sandbox",
+    "pending_previews",
     "lock_impact",
 )
 

@@ -8,16 +8,15 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.core.revisions import RevisionGraph
-from bot.core.status_report import list_text, status_text
 from bot.core.text import plain
 from bot.errors import SchemabotError
-from bot.git.checkout_graph import load_graph, missed_revisions
-from bot.git.scan import MAIN_BRANCH
-from bot.git.script_location import layout_location
 from bot.redact import Redactor, install_log_redaction
+
+if TYPE_CHECKING:
+    from bot.core.revisions import RevisionGraph
 
 log = logging.getLogger("schemabot")
 
@@ -33,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     redact = Redactor()
     try:
         settings = _settings_for(args.command)
-        redact = Redactor(settings.secrets())
+        redact = settings.redactor()
         install_log_redaction(redact)
         command: Callable[[argparse.Namespace, Settings], int] = args.run
         return command(args, settings)
@@ -164,6 +163,8 @@ def _scan(args: argparse.Namespace, settings: Settings) -> int:
 
 def _revisions(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.doc import SchemaDoc
+    from bot.git.checkout_graph import load_graph, missed_revisions
+    from bot.git.script_location import layout_location
 
     if args.repo_dir is not None:
         root = args.repo_dir
@@ -226,7 +227,7 @@ def _fresh_clone(settings: Settings) -> str:
     from bot.git.clone import Clone
 
     settings.require("repo_url")
-    clone = Clone(str(settings.repo_url), settings.clone_dir, Redactor(settings.secrets()))
+    clone = Clone(str(settings.repo_url), settings.clone_dir, settings.redactor())
     with clone.open() as repo:
         tips = clone.fetch(repo)
         main = settings.branch or clone.default_branch(repo, tips)
@@ -237,6 +238,7 @@ def _fresh_clone(settings: Settings) -> str:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.status_report import list_text, status_text
     from bot.wiring import build_services
 
     services = build_services(settings)
@@ -258,6 +260,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _draft(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.git.scan import MAIN_BRANCH
     from bot.wiring import build_services
 
     settings.require("repo_url")

@@ -16,12 +16,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from bot.core.layout import AlembicLayout
 from bot.errors import SchemabotError
-from bot.redact import secrets_in_url
+from bot.redact import Redactor, secrets_in_url
 
 PREFIX = "SCHEMABOT_"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -130,6 +127,10 @@ def _repo_url(key: str, raw: str) -> str:
 
 
 def _database_url(key: str, raw: str) -> str:
+    # SQLAlchemy is imported where it is needed: `schemabot --help` should start at once.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     value = raw.strip()
     try:
         make_url(value)
@@ -228,6 +229,7 @@ class Settings:
     sql_preview: str = "all"
     migration_python: Path | None = None
     migration_env_file: Path | None = None
+    preview_env_file: Path | None = None
     require_signed_commits: bool = False
     allowed_signers: Path | None = None
     # Lock safety (issue 17).
@@ -264,6 +266,8 @@ class Settings:
             if setting.secret and value:
                 found.append(str(value))
         if self.database_url:
+            from sqlalchemy.engine import make_url
+
             password = make_url(self.database_url).password
             if password:
                 found.append(str(password))
@@ -272,15 +276,23 @@ class Settings:
             credentials = re.match(r"^[a-z+]+://([^@/]+)@", self.repo_url)
             if credentials:
                 found.extend(part for part in credentials.group(1).split(":") if part)
-        if self.migration_env_file is not None:
-            found.extend(value for value in self.migration_settings().values() if value)
         return found
+
+    def redactor(self) -> Redactor:
+        """What masks every secret in force: the values above, and the values of the
+        migration env file even where an app's error prints only their start."""
+        return Redactor(self.secrets(), self.migration_settings().values())
 
     def migration_settings(self) -> dict[str, str]:
         """The variables of SCHEMABOT_MIGRATION_ENV_FILE (empty when it is not set)."""
         if self.migration_env_file is None:
             return {}
         return read_env_file(self.migration_env_file)
+
+    def preview_settings(self) -> dict[str, str]:
+        """The variables of SCHEMABOT_PREVIEW_ENV_FILE: placeholders an `env.py` needs to
+        render offline (a preview runs unapproved code: they are no secrets, and not masked)."""
+        return {} if self.preview_env_file is None else read_env_file(self.preview_env_file)
 
     @property
     def alembic_layout(self) -> AlembicLayout:
@@ -305,6 +317,8 @@ class Settings:
             elif isinstance(value, frozenset | tuple):
                 shown[setting.env] = ",".join(sorted(value))
             elif name == "database_url":
+                from sqlalchemy.engine import make_url
+
                 shown[setting.env] = make_url(value).render_as_string(hide_password=True)
             else:
                 shown[setting.env] = str(value)
@@ -341,6 +355,7 @@ SETTINGS: dict[str, Setting] = {
     "sql_preview": Setting("SCHEMABOT_SQL_PREVIEW", _choice("all", "main", "off")),
     "migration_python": Setting("SCHEMABOT_MIGRATION_PYTHON", _file),
     "migration_env_file": Setting("SCHEMABOT_MIGRATION_ENV_FILE", _file),
+    "preview_env_file": Setting("SCHEMABOT_PREVIEW_ENV_FILE", _file),
     "require_signed_commits": Setting("SCHEMABOT_REQUIRE_SIGNED_COMMITS", _bool),
     "allowed_signers": Setting("SCHEMABOT_ALLOWED_SIGNERS", _file),
     "statement_timeout_seconds": Setting("SCHEMABOT_STATEMENT_TIMEOUT", _whole(0)),

@@ -40,7 +40,7 @@ class _Found:
 def diagnose(settings: Settings) -> Iterator[Check]:
     """Every check, in order, as it completes. A check that breaks is a FAIL line, with
     what broke it, not the end of the report."""
-    redact = Redactor(settings.secrets())
+    redact = settings.redactor()
     found = _Found()
     clone = Clone(settings.repo_url or "", settings.clone_dir, redact)
     runner = MigrationRunner(
@@ -49,6 +49,7 @@ def diagnose(settings: Settings) -> Iterator[Check]:
         timeout_seconds=PREVIEW_TIMEOUT_SECONDS,
         python=settings.migration_interpreter,
         layout=settings.alembic_layout,
+        settings_env=settings.preview_settings(),
     )
     checks: list[tuple[str, Callable[[], Iterator[Check] | Check]]] = [
         ("settings", lambda: _required(settings)),

@@ -38,6 +38,11 @@ CREDENTIAL_PARAMETER = re.compile(
 )
 SLACK_TOKEN = re.compile(r"\bx(?:ox[abprse]|app)-[A-Za-z0-9-]+")
 SHORTEST_SECRET = 4
+# An app's own error may print the start of a setting's value: from this many characters
+# on, a start of an env file's value is masked too.
+SHORTEST_PREFIX = 6
+# Past this, a value's later characters are masked as part of the whole value only.
+LONGEST_PREFIX = 80
 
 
 def secrets_in_url(url: str | None) -> list[str]:
@@ -60,10 +65,25 @@ def secrets_in_url(url: str | None) -> list[str]:
 class Redactor:
     """Replaces known secret values, Slack tokens and URL credentials with a mask."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), prefixed: Iterable[str] = ()) -> None:
+        """`prefixed`: secrets also masked where only their start shows, from
+        SHORTEST_PREFIX characters on (an app's error that prints `'sk-AbCdEf...`)."""
         self._lock = threading.Lock()
         self._secrets: tuple[str, ...] = ()
+        self._prefixes: re.Pattern[str] | None = None
         self.add(secrets)
+        self.add_prefixed(prefixed)
+
+    def add_prefixed(self, secrets: Iterable[str]) -> None:
+        """Mask these values, and every start of them SHORTEST_PREFIX characters or longer."""
+        values = [s for s in secrets if len(s) >= SHORTEST_PREFIX]
+        self.add(values)
+        if not values:
+            return
+        patterns = [_prefix_pattern(value) for value in sorted(set(values), key=len, reverse=True)]
+        with self._lock:
+            known = [self._prefixes.pattern] if self._prefixes is not None else []
+            self._prefixes = re.compile("|".join([*known, *patterns]))
 
     def add(self, secrets: Iterable[str]) -> None:
         """Mask these values too from now on (the values of a migration env file, say)."""
@@ -75,6 +95,8 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
+        if self._prefixes is not None:
+            text = self._prefixes.sub(MASK, text)
         text = SLACK_TOKEN.sub(MASK, text)
         text = URL_PASSWORD.sub(lambda match: f"{match['user']}:{MASK}@", text)
         return CREDENTIAL_PARAMETER.sub(lambda match: f"{match['key']}{MASK}", text)
@@ -83,6 +105,16 @@ class Redactor:
         """`text` with every string it shows redacted (before it is escaped for Slack,
         where a secret holding `&` or `<` would no longer be found)."""
         return text.map(self)
+
+
+def _prefix_pattern(secret: str) -> str:
+    """A pattern for any start of `secret` at least SHORTEST_PREFIX characters long, in
+    linear size: `abcdef(?:g(?:h)?)?` for `abcdefgh`."""
+    head, tail = secret[:SHORTEST_PREFIX], secret[SHORTEST_PREFIX:LONGEST_PREFIX]
+    rest = ""
+    for char in reversed(tail):
+        rest = f"(?:{re.escape(char)}{rest})?"
+    return re.escape(head) + rest
 
 
 class RedactingFilter(logging.Filter):

@@ -221,7 +221,7 @@ def build_services(
     # Only schemabot's user may enter its work folder: the clone, runs, and (by default) state.
     settings.workdir.mkdir(parents=True, exist_ok=True)
     settings.workdir.chmod(0o700)
-    redact = Redactor(settings.secrets())
+    redact = settings.redactor()
     store = Store.open(settings.state_db_path, clock)
     clone = Clone(settings.repo_url or "", settings.clone_dir, redact)
     repository = RepositoryView(clone, settings.doc, settings.alembic_layout)
@@ -271,6 +271,7 @@ def build_services(
                 timeout_seconds=PREVIEW_TIMEOUT_SECONDS,
                 python=settings.migration_interpreter,
                 layout=settings.alembic_layout,
+                settings_env=settings.preview_settings(),
             ),
             functools.cache(lambda: probe(private_paths(settings), settings.migration_interpreter)),
             settings.lock_timeout_seconds,

@@ -111,3 +111,12 @@ def best_of_three(work: Callable[[], object]) -> float:
         work()
         times.append(time.perf_counter() - started)
     return max(min(times), 1e-6)
+
+
+def test_the_start_of_an_env_file_value_is_masked_as_an_apps_own_error_prints_it() -> None:
+    redact = Redactor(prefixed=["sk-AbCdEfGhIjKlMnOp"])
+
+    shown = redact("1 validation error: input_value={'SECRET_KEY': 'sk-AbCdEf...', 'n': 'sk-Ab'}")
+
+    assert "sk-AbCdEf" not in shown and "'sk-Ab'" in shown, "six characters or more"
+    assert redact("sk-AbCdEfGhIjKlMnOp") == "********"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import PurePosixPath
 
 from bot.core.checklist import (
     SEED_REQUIRED_ITEMS,
@@ -107,11 +108,17 @@ class CardSnapshot:
 
 
 def card_title(parsed: Revision | None, entry: DocEntry | None, revision: str) -> str:
+    """The entry's title, else the revision's message, else its file's slug (`<id>_<slug>.py`,
+    as `alembic revision` names files), else "(no message)": never the id twice."""
     if entry is not None and entry.title:
         return entry.title
-    if parsed is not None and parsed.message:
+    if parsed is not None and parsed.message and parsed.message.strip():
         return parsed.message.strip().splitlines()[0]
-    return revision
+    if parsed is not None:
+        slug = PurePosixPath(parsed.path).stem.removeprefix(revision).strip("_- ")
+        if slug:
+            return slug.replace("_", " ")
+    return "(no message)"
 
 
 def disagreements(
@@ -187,7 +194,7 @@ def findings(
                     Level.WARNING, Text("More than one entry in ", Code(doc_path), " claims it.")
                 )
             )
-    if len(graph.heads) > 1:
+    if len(graph.heads) > 1 and not graph.heads_by_design():
         heads = Text.join(", ", (Code(head) for head in graph.heads))
         merge = 'alembic merge -m "merge heads" ' + " ".join(graph.heads)
         found.append(

@@ -15,7 +15,9 @@ class Check:
     fix: str = ""
 
     def line(self) -> str:
+        """One line, whatever the detail holds (an error's traceback, say)."""
+        detail = " ".join(self.detail.split())
         if self.ok:
-            return f"ok    {self.name}: {self.detail}"
+            return f"ok    {self.name}: {detail}"
         fix = f" -> {self.fix}" if self.fix else ""
-        return f"FAIL  {self.name}: {self.detail}{fix}"
+        return f"FAIL  {self.name}: {detail}{fix}"

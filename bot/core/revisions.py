@@ -135,6 +135,31 @@ class RevisionGraph:
         seen.discard(revision)
         return frozenset(seen)
 
+    def heads_by_design(self) -> bool:
+        """Whether the heads are branches kept apart on purpose: each head's own line of
+        `down_revision`s (the part no other head shares) holds a revision that declares a
+        branch label, or sets one in code (neutron's expand and contract)."""
+        if len(self.heads) < 2:
+            return False
+        lines = {head: self._down_line(head) for head in self.heads}
+        for head, line in lines.items():
+            shared = set().union(*(other for name, other in lines.items() if name != head))
+            if not any(_labelled(self.revisions[rev]) for rev in line - shared):
+                return False
+        return True
+
+    def _down_line(self, revision: str) -> set[str]:
+        """`revision` and everything below it through `down_revision` (not `depends_on`)."""
+        seen: set[str] = set()
+        todo = [revision]
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in self.revisions:
+                continue
+            seen.add(current)
+            todo.extend(self.revisions[current].down_revisions)
+        return seen
+
     def resolve(self, ident: str) -> Revision:
         """The revision with this id, or the only one whose id starts with it.
 
@@ -242,6 +267,10 @@ class RevisionGraph:
                 )
             )
         return order + stuck
+
+
+def _labelled(revision: Revision) -> bool:
+    return bool(revision.branch_labels) or "branch_labels" in revision.unresolved
 
 
 def read_each(

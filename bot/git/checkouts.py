@@ -68,8 +68,13 @@ def _write(dest: Path, path: str, data: bytes, executable: bool = False) -> None
     if relative.is_absolute() or not relative.parts or ".." in relative.parts:
         raise CheckoutError(f"{path!r} is not a path inside the repository")
     target = dest.joinpath(*relative.parts)
-    target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    descriptor = os.open(target, flags, 0o755 if executable else 0o644)
+    try:
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        descriptor = os.open(target, flags, 0o755 if executable else 0o644)
+    except OSError as exc:
+        # Two paths for one file (a stand-in's name taken by a repository file, a file where
+        # a folder must be): refuse rather than write over anything.
+        raise CheckoutError(f"{path!r} cannot be written ({exc.strerror})") from None
     with os.fdopen(descriptor, "wb") as out:
         out.write(data)

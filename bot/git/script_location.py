@@ -2,8 +2,8 @@
 
 Alembic reads `script_location`, `version_locations` and `recursive_version_locations` from the
 `[alembic]` section of the ini file, falling back to `[tool.alembic]` in `pyproject.toml`; this
-module reads them the same way. Relative paths are taken from the repository root, the folder
-Alembic is run from.
+module reads them the same way. schemabot runs Alembic from the ini's folder (as `cd backend &&
+alembic upgrade head` would), so relative paths, and `pyproject.toml`, are taken from there.
 """
 
 import configparser
@@ -195,6 +195,8 @@ class _Config:
 
     def __init__(self, root: Path, ini_path: Path, ini_name: str, section: str) -> None:
         self.root = root
+        # Alembic runs from the ini's folder: relative paths and pyproject.toml are found there.
+        self.base = ini_path.parent
         self.ini_name = ini_name
         self.section = section
         self.parser = configparser.ConfigParser({"here": ini_path.absolute().parent.as_posix()})
@@ -230,7 +232,7 @@ class _Config:
             )
         if not isinstance(value, str):
             raise ScriptLocationError("`script_location` in pyproject.toml must be a string.")
-        return _repo_path(self.root, value, self.source("script_location"))
+        return _repo_path(self.root, value, self.source("script_location"), self.base)
 
     def version_locations(self) -> list[PurePosixPath]:
         if self.parser.get(self.section, "version_locations", fallback=None, raw=True):
@@ -250,7 +252,7 @@ class _Config:
                 )
             paths = listed
         source = self.source("version_locations")
-        return [_repo_path(self.root, p, source) for p in paths]
+        return [_repo_path(self.root, p, source, self.base) for p in paths]
 
     def boolean(self, key: str) -> bool:
         if self.parser.has_option(self.section, key):
@@ -301,7 +303,7 @@ class _Config:
 
     def _toml_value(self, key: str) -> object:
         if self._toml is None:
-            self._toml = _read_toml(self.root / "pyproject.toml")
+            self._toml = _read_toml(self.base / "pyproject.toml")
         value = self._toml.get(key)
         here = {"here": self.root.as_posix()}
         try:
@@ -334,12 +336,15 @@ def _read_toml(path: Path) -> dict[str, object]:
     return section if isinstance(section, dict) else {}
 
 
-def _repo_path(root: Path, value: str, source: str) -> PurePosixPath:
-    """A config path as a repo-relative path, finding `package:path` in the repo's own folders."""
+def _repo_path(root: Path, value: str, source: str, base: Path | None = None) -> PurePosixPath:
+    """A config path as a repo-relative path: relative ones from `base` (the folder Alembic
+    runs from, the ini's), else from the root; `package:path` is found in the repo's own
+    folders."""
+    base = base or root
     if not os.path.isabs(value) and ":" in value:
         package, *parts = value.split(":")
         module = package.replace(".", "/")
-        bases = [root / module, root / "src" / module]
+        bases = [base / module, root / module, root / "src" / module]
         found = next((b for b in bases if b.is_dir()), None)
         if found is None:
             raise ScriptLocationError(
@@ -347,7 +352,7 @@ def _repo_path(root: Path, value: str, source: str) -> PurePosixPath:
                 f"(looked for `{module}/` and `src/{module}/`)."
             )
         return _inside(root, found.joinpath(*parts), source)
-    return _inside(root, root / value, source)
+    return _inside(root, base / value, source)
 
 
 def _inside(root: Path, path: Path, source: str) -> PurePosixPath:

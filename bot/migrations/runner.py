@@ -118,7 +118,8 @@ class MigrationRunner:
     python: str = sys.executable
     layout: AlembicLayout = field(default_factory=AlembicLayout)
     settings_env: Mapping[str, str] = field(default_factory=dict)
-    """The team's own settings (SCHEMABOT_MIGRATION_ENV_FILE), given to applies only."""
+    """The team's own settings for `env.py`: SCHEMABOT_MIGRATION_ENV_FILE for a runner that
+    applies, SCHEMABOT_PREVIEW_ENV_FILE's placeholders for one that previews."""
     statement_timeout_seconds: int = 0
     """PostgreSQL `statement_timeout` of each statement an apply runs (0: none)."""
 
@@ -181,6 +182,10 @@ class MigrationRunner:
             )
         except OSError as exc:
             return MigrationResult(False, f"{self.python} cannot be started ({exc.strerror})", ())
+        if "python" not in result.found:
+            return MigrationResult(
+                False, f"{self.python} cannot run schemabot's child: is it a Python?", result.output
+            )
         return result
 
     def offline_sql(
@@ -196,6 +201,7 @@ class MigrationRunner:
         ranges = [[key, f"{start}:{end}" if start else end] for key, start, end in targets]
         job = {"action": "sql", "targets": ranges}
         env = {
+            **self.settings_env,
             "PATH": f"{Path(self.python).parent}:{PREVIEW_PATH}",
             "HOME": str(home),
             "TMPDIR": str(home),

@@ -40,7 +40,8 @@ def slack_checks(settings: Settings) -> Iterator[Check]:
     except SlackApiError as exc:
         error = exc.response.get("error")
         fix = (
-            "reinstall the app from manifest.yml (it asks for channels:read and groups:read)"
+            "reinstall the app from manifest.yml (it asks for channels:read); a private "
+            "review channel needs groups:read too"
             if error == "missing_scope"
             else "put the review channel's ID (C0...) in SCHEMABOT_CHANNEL"
         )

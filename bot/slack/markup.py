@@ -103,7 +103,8 @@ def render(text: Text | str, limit: int = 3000, pointer: Text | str = "") -> str
     whole = "".join(parts)
     if len(whole) <= limit:
         return whole
-    tail = ELLIPSIS + (" " + render(pointer) if pointer else "")
+    # The pointer names a file from the repository: it gets a third of the room at most.
+    tail = ELLIPSIS + (" " + render(pointer, limit // 3) if pointer else "")
     budget = limit - len(tail)
     shown: list[str] = []
     for part, rendered in zip(_parts(text), parts, strict=True):

@@ -41,6 +41,7 @@ SCOPES: Final[dict[str, str]] = {
     "users.lookupByEmail": "users:read.email",
     "users.info": "users:read",
     "conversations.members": "channels:read",
+    "conversations.info": "channels:read",
     "conversations.replies": "channels:history",
     "reactions.add": "reactions:write",
 }
@@ -168,6 +169,21 @@ def conversations_members(ws: Workspace, args: Args) -> JSON:
     return {"members": list(members), "response_metadata": {"next_cursor": ""}}
 
 
+def conversations_info(ws: Workspace, args: Args) -> JSON:
+    required(args, "channel")
+    channel = ws.channel(str(args["channel"]))
+    name = next((name for name, known in ws.names.items() if known == channel), channel)
+    return {
+        "channel": {
+            "id": channel,
+            "name": name,
+            "is_channel": True,
+            "is_private": False,
+            "is_member": BOT_USER_ID in ws.members[channel],
+        }
+    }
+
+
 def conversations_replies(ws: Workspace, args: Args) -> JSON:
     required(args, "channel", "ts")
     thread = ws.thread(ws.channel(str(args["channel"])), str(args["ts"]))
@@ -251,6 +267,7 @@ METHODS: Final[dict[str, Method]] = {
     "users.lookupByEmail": users_lookup_by_email,
     "users.info": users_info,
     "conversations.members": conversations_members,
+    "conversations.info": conversations_info,
     "conversations.replies": conversations_replies,
     "reactions.add": reactions_add,
     "views.open": views_open,

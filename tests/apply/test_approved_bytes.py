@@ -5,6 +5,7 @@ A real origin, a real PostgreSQL production; every attack comes from git pushes.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,9 +13,16 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from bot.apply.applier import Applier
+from bot.core.doc_update import add_entry
 from bot.core.gates import GateFailed
 from bot.core.review import ReviewError
-from bot.demo.project import DEMO_PENDING, VERSIONS, MigrationSpec
+from bot.demo.project import (
+    DEMO_PENDING,
+    DEMO_PENDING_ENTRY,
+    VERSIONS,
+    MigrationSpec,
+    write_migration,
+)
 from tests.support.applyteam import (
     APPLIER,
     BASELINE,
@@ -211,3 +219,63 @@ def test_signed_commits_are_required_when_configured(team: Team, tmp_path: Path)
 
     with pytest.raises(GateFailed, match="not signed by a known key"):
         Applier(strict, team.notes).request(DEMO_PENDING.revision, APPLIER)
+
+
+SIGNED = MigrationSpec(
+    "5160ed000001",
+    BASELINE,
+    "Add signature to users",
+    "add_signature_to_users",
+    upgrade='op.add_column("users", sa.Column("signature", sa.Text))',
+    downgrade='op.drop_column("users", "signature")',
+)
+
+
+def test_a_revision_whose_commits_are_signed_by_a_known_key_applies(
+    team: Team, tmp_path: Path
+) -> None:
+    key = tmp_path / "dana_key"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dana", "-f", str(key)], check=True
+    )
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(f"dana@example.com {key.with_suffix('.pub').read_text()}")
+    dev = team.dev
+    dev.pull()
+    write_migration(dev.root, SIGNED)
+    signing = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={key}"]
+    dev.repo.git.add(SIGNED.path)
+    dev.repo.git.execute(
+        [
+            "git",
+            *signing,
+            "-c",
+            "user.name=Dana",
+            "-c",
+            "user.email=dana@example.com",
+            "commit",
+            "-S",
+            "-m",
+            "Add a signed migration",
+        ]
+    )
+    entry = DEMO_PENDING_ENTRY.replace(DEMO_PENDING.revision, SIGNED.revision).replace(
+        DEMO_PENDING.filename, SIGNED.filename
+    )
+    doc = (dev.root / "SCHEMA_CHANGES.md").read_text(encoding="utf-8")
+    dev.write("SCHEMA_CHANGES.md", add_entry(doc, entry), message="Document it")
+    dev.push()
+    team.services.scanner.run()
+    approve_and_tick(team, SIGNED.revision)
+    parts = team.services.apply_parts
+    strict = replace(
+        parts,
+        settings=replace(parts.settings, require_signed_commits=True, allowed_signers=signers),
+    )
+
+    run = Applier(strict, team.notes).execute(
+        Applier(strict, team.notes).request(SIGNED.revision, APPLIER)
+    )
+
+    assert run.state == "succeeded", run.error
+    assert "signature" in columns(team.production, "users")

@@ -153,3 +153,24 @@ def test_five_thousand_revisions() -> None:
     with pytest.raises(AmbiguousRevision, match=r"and \d+ more\. Give more"):
         graph.resolve("a")
     assert graph.ordered()[0].revision == ids[0]
+
+
+def test_heads_on_labelled_branches_are_a_design_and_unlabelled_ones_are_not() -> None:
+    labelled = RevisionGraph.from_sources(
+        [
+            ("v/base.py", revision_source("base0")),
+            ("v/e1.py", revision_source("e1", "base0", labels="expand")),
+            ("v/e2.py", revision_source("e2", "e1")),
+            ("v/c1.py", revision_source("c1", "base0", labels="contract", depends="e1")),
+        ]
+    )
+    forked = RevisionGraph.from_sources(
+        [
+            ("v/base.py", revision_source("base0")),
+            ("v/a.py", revision_source("a1", "base0")),
+            ("v/b.py", revision_source("b1", "base0")),
+        ]
+    )
+
+    assert labelled.heads == ("c1", "e2") and labelled.heads_by_design()
+    assert forked.heads == ("a1", "b1") and not forked.heads_by_design()

@@ -256,3 +256,11 @@ def test_folders_set_in_code_are_noticed_and_named_by_the_setting(corpus: Path) 
     assert top_only is not None and "SCHEMABOT_VERSION_LOCATIONS" in top_only
     assert "hold 1 revision file(s), but 132 files" in top_only
     assert recursive is None
+
+
+def test_neutrons_expand_and_contract_heads_are_a_design(corpus: Path) -> None:
+    expected = json.loads((corpus / "neutron" / "expected.json").read_text())
+
+    graph = load_graph(corpus / "neutron", versions_at(*expected["version_locations"]))
+
+    assert len(graph.heads) == 2 and graph.heads_by_design()

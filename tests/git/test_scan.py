@@ -182,3 +182,40 @@ def test_an_unreachable_origin_is_a_clear_error(tmp_path: Path, store: Store) ->
 
     with pytest.raises(WatchError, match="cannot clone"):
         scan.run()
+
+
+def test_a_renamed_pending_file_is_followed_on_main_and_on_its_branch(
+    tmp_path: Path, dev: Developer, store: Store
+) -> None:
+    scan = scanner(tmp_path, dev, store)
+    scan.run()
+    dev.add_migration(DEMO_PENDING)
+    dev.push()
+    scan.run()
+    renumbered = f"migrations/versions/0042_{DEMO_PENDING.slug}.py"
+    dev.repo.git.mv(DEMO_PENDING.path, renumbered)
+    dev.repo.index.commit("Renumber the migrations")
+    dev.push()
+
+    report = scan.run()
+
+    record = store.get_revision(DEMO_PENDING.revision)
+    assert record is not None and record.path == renumbered
+    assert [item.revision for item in report.changed] == [DEMO_PENDING.revision]
+    assert ("old_path", DEMO_PENDING.path) in store.audit_for(DEMO_PENDING.revision)[
+        -1
+    ].detail.items()
+
+
+def test_the_author_is_who_added_the_file_not_who_touched_it_last(
+    tmp_path: Path, dev: Developer, store: Store
+) -> None:
+    scan = scanner(tmp_path, dev, store)
+    scan.run()
+    dev.add_migration(DEMO_PENDING)
+    dev.write(DEMO_PENDING.path, DEMO_PENDING.source() + "\n", author=OMAR, message="Format")
+    dev.push()
+
+    [seen] = scan.run().new
+
+    assert (seen.author_name, seen.author_email) == ("Dana Developer", "dana@example.com")

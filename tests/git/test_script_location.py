@@ -231,3 +231,17 @@ def test_version_folders_set_in_code_are_given_by_the_setting(tmp_path: Path) ->
     walked = read_script_location(root, version_locations=("db/**",))
     assert (listed.version_dirs, listed.recursive) == ((P("db/expand"), P("db/x/y")), False)
     assert (walked.version_dirs, walked.recursive) == ((P("db"),), True)
+
+
+def test_relative_paths_in_an_ini_below_the_root_are_read_from_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ini = "[alembic]\nscript_location = app/alembic\n"
+    root = make_repo(tmp_path, {"backend/alembic.ini": ini}, ("backend/app/alembic/versions",))
+    monkeypatch.chdir(root / "backend")  # where the team runs `alembic upgrade head`
+    config = Config(str(root / "backend/alembic.ini"))
+
+    found = read_script_location(root, "backend/alembic.ini")
+
+    assert ScriptDirectory.from_config(config).dir == "app/alembic"
+    assert found == ScriptLocation(P("backend/app/alembic"), (P("backend/app/alembic/versions"),))

@@ -15,6 +15,7 @@ import yaml
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.slack.diagnosis import slack_checks
 from bot.standin.signing import event_callback, slash_command
 from bot.standin.web_methods import SCOPES
 from handlers import register
@@ -227,6 +228,8 @@ def test_a_whole_review_works_with_the_manifest_scopes_alone(
     bot.command("list", REVIEWER)
     bot.home(REVIEWER)
     bot.wait_for(lambda: bot.fake.home_views.get(REVIEWER))
+    # `schemabot doctor` asks Slack about the channel with the same token.
+    assert all(check.ok for check in slack_checks(bot.settings))
 
     calls = bot.fake.calls()
     assert [c.method for c in calls if c.error == "missing_scope"] == []

@@ -148,6 +148,7 @@ class SlackBot:
     """See the module docstring.
 
     `scopes`: the bot token's scopes (default: every scope a method needs);
+    `origin`: what builds the git origin and the developer's clone (the sandbox project);
     `socket_mode`: connect over a FakeSocketModeServer instead of serving HTTP;
     `settings`: overrides of Settings fields, such as `approvers`.
     """
@@ -165,9 +166,11 @@ class SlackBot:
         *,
         scopes: Iterable[str] | None = None,
         socket_mode: bool = False,
+        origin: Callable[[Path], Developer] = make_origin,
         **settings: Any,
     ) -> None:
         self.tmp_path = tmp_path
+        self.make_origin = origin
         self.scopes = scopes
         self.socket_mode = socket_mode
         self.settings_overrides = settings
@@ -191,7 +194,7 @@ class SlackBot:
         self.fake.add_user(OUTSIDER, "otto@example.com", "otto", "Otto Outsider")
         members = [DEVELOPER, REVIEWER, SECOND_REVIEWER, OUTSIDER]
         self.fake.add_channel(CHANNEL, members=members, name="schema-review")
-        self.dev = make_origin(self.tmp_path)
+        self.dev = self.make_origin(self.tmp_path)
         self.settings = Settings(
             slack_bot_token=BOT_TOKEN,
             slack_signing_secret=SECRET,
