@@ -2,8 +2,8 @@
 
     python bench/run_all.py [--markdown] [--skip apply_overhead ...]
 
-`--markdown` prints the table as bench/RESULTS.md shows it. apply_overhead needs
-PostgreSQL on 127.0.0.1:5432; the others need only git.
+`--markdown` prints the table as bench/RESULTS.md shows it. apply_overhead and
+lock_impact need PostgreSQL on 127.0.0.1:5432; the others need only git.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ BENCHMARKS = (
     "memory",
     "preview_sandbox",
     "pending_previews",
+    "lock_impact",
 )
 
 

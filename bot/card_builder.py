@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 from bot.core.bundle import version_key
 from bot.core.card import CardSnapshot, card_title, checklist_lines, disagreements, findings
 from bot.core.checklist import SEED_REQUIRED_ITEMS, EnvironmentTicks
+from bot.core.concurrency import concurrency_findings
+from bot.core.lock_review import LOCK_OVERRIDE, LockCard, RunSettings, latest
 from bot.core.promotion import EnvironmentRow
+from bot.core.records import SqlReviewRecord
 from bot.core.review import ACTIVE_RUN_STATES
 from bot.git.authorship import Authorship
 from bot.git.repository import RepositoryView
@@ -21,6 +24,7 @@ from storage.store import Store
 if TYPE_CHECKING:
     from bot.environment_watch import EnvironmentWatch
     from bot.environments import Environment
+    from bot.lock_impact import LockImpact
 
 
 class SnapshotBuilder:
@@ -37,6 +41,8 @@ class SnapshotBuilder:
         required_items: frozenset[str] = SEED_REQUIRED_ITEMS,
         environments: tuple[Environment, ...] = (),
         watch: EnvironmentWatch | None = None,
+        locks: LockImpact | None = None,
+        run_settings: RunSettings | None = None,
     ) -> None:
         """`database_backend`: production's SQLAlchemy backend name, when one is configured;
         `required_items`: the checklist keys an apply requires; `environments`: the
@@ -53,6 +59,8 @@ class SnapshotBuilder:
         self.ticks: EnvironmentTicks = tuple(
             (phrase, e.name) for e in environments for phrase in e.ticks
         )
+        self.locks = locks
+        self.run_settings = run_settings
 
     @property
     def main_branch(self) -> str:
@@ -85,10 +93,12 @@ class SnapshotBuilder:
             document.problem,
             self.repository.links(branch, record.path),
         )
-        found += disagreements(
-            self.repository.read(branch, record.path), record.path, entry, parsed
-        )
+        source = self.repository.read(branch, record.path)
+        found += disagreements(source, record.path, entry, parsed)
+        found += concurrency_findings(source, record.path)
         notified = notified or self.store.get_card(revision) is not None
+        key = version_key(record.blob_sha, state.bundle)
+        sql = self.store.sql_review(revision, key)
         return CardSnapshot(
             revision=revision,
             title=card_title(parsed, entry, revision),
@@ -102,7 +112,8 @@ class SnapshotBuilder:
             findings=found,
             checklist=checklist_lines(doc, entry, state, notified, self.ticks),
             state=state,
-            sql=self.store.sql_review(revision, version_key(record.blob_sha, state.bundle)),
+            sql=sql,
+            locks=self._locks(revision, record.blob_sha, sql, key),
             environments=self.environment_rows(revision),
         )
 
@@ -126,3 +137,13 @@ class SnapshotBuilder:
             )
             for e in self.environments
         )
+
+    def _locks(
+        self, revision: str, blob_sha: str, sql: SqlReviewRecord | None, key: str
+    ) -> LockCard | None:
+        """The card's lock part, from the store alone: no database is asked here."""
+        if self.run_settings is None:
+            return None
+        report = self.locks.report(revision, sql, key) if self.locks is not None else None
+        accepted = latest(self.store.audit_for(revision), LOCK_OVERRIDE, blob_sha)
+        return LockCard(report, accepted, self.run_settings)

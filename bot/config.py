@@ -94,6 +94,11 @@ def _names(key: str, raw: str) -> frozenset[str]:
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _phrases(key: str, raw: str) -> frozenset[str]:
+    """Comma-separated phrases, compared without regard to case."""
+    return frozenset(part.strip().casefold() for part in raw.split(",") if part.strip())
+
+
 def _channel(key: str, raw: str) -> str:
     value = raw.strip()
     if not CHANNEL_ID.match(value):
@@ -243,6 +248,13 @@ class Settings:
     environments: tuple[Environment, ...] = ()
     """The `[environments.<name>]` tables of schemabot.toml (see bot/environments.py);
     empty: SCHEMABOT_DATABASE_URL is the one environment, production."""
+    # Lock safety (issue 17).
+    statement_timeout_seconds: int = 0
+    lock_retries: int = 3
+    lock_retry_seconds: float = 5.0
+    large_table_rows: int = 1_000_000
+    lock_trace: bool = True
+    lock_trace_ticks: frozenset[str] = frozenset()
 
     @property
     def state_db_path(self) -> Path:
@@ -377,6 +389,12 @@ SETTINGS: dict[str, Setting] = {
     "allowed_signers": Setting("SCHEMABOT_ALLOWED_SIGNERS", _file),
     "drift_check": Setting("SCHEMABOT_DRIFT_CHECK", _schedule),
     "drift_url": Setting("SCHEMABOT_DRIFT_URL", _database_url),
+    "statement_timeout_seconds": Setting("SCHEMABOT_STATEMENT_TIMEOUT", _whole(0)),
+    "lock_retries": Setting("SCHEMABOT_LOCK_RETRIES", _whole(0)),
+    "lock_retry_seconds": Setting("SCHEMABOT_LOCK_RETRY_SECONDS", _positive_float),
+    "large_table_rows": Setting("SCHEMABOT_LARGE_TABLE_ROWS", _whole(1)),
+    "lock_trace": Setting("SCHEMABOT_LOCK_TRACE", _bool),
+    "lock_trace_ticks": Setting("SCHEMABOT_LOCK_TRACE_TICKS", _phrases),
 }
 # `environments` comes from schemabot.toml's tables only (bot/environments.py).
 assert set(SETTINGS) | {"environments"} == {f.name for f in fields(Settings)}

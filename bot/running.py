@@ -66,6 +66,7 @@ class Watcher:
         watch = self.services.environment_watch
         moved_elsewhere = sorted(watch.cycle()) if watch is not None else []
         publish_all(self.services, [*report.touched, *moved_elsewhere], report.moved)
+        check_locks(self.services)
         if self.services.applier is not None:
             self.services.applier.retry_pending_documents()
         if self.drift is not None:
@@ -126,6 +127,21 @@ def publish_all(services: Services, revisions: Iterable[str], moved: Iterable[st
         # A card Slack refused just now is posted, SQL and all, at the next scan.
         if store.get_card(revision) is not None:
             services.refresh_card(revision)
+
+
+def check_locks(services: Services) -> None:
+    """Keep the pending revisions' table sizes fresh and trace newly approved versions;
+    refresh the cards that may show something new."""
+    if services.locks is None:
+        return
+    pending = [record.revision for record in services.store.list_revisions(pending_only=True)]
+    try:
+        changed = services.locks.cycle(pending)
+    except Exception:
+        log.exception("could not check the locks of the pending revisions")
+        return
+    for revision in changed:
+        services.refresh_card(revision)
 
 
 class RunningBot:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from bot.apply.applier import Applier
 from bot.apply.facts import ApplyParts
+from bot.apply.lock_tracing import LockTracer
 from bot.card_builder import SnapshotBuilder
 from bot.config import Settings
 from bot.core.bundle import Bundle, version_key
@@ -22,6 +23,8 @@ from bot.core.card import CardSnapshot
 from bot.core.checklist import required_items
 from bot.core.doc import DEFAULT_TEMPLATE
 from bot.core.draft import draft_entry
+from bot.core.gates import Gate
+from bot.core.lock_review import LOCK_OVERRIDE, latest, lock_gate
 from bot.core.operations import analyze
 from bot.core.records import RevisionRecord, SqlReviewRecord
 from bot.core.review import ReviewPolicy
@@ -34,6 +37,7 @@ from bot.git.bundle import BundleReader
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH, Scanner
+from bot.lock_impact import LockImpact, lock_impact, run_settings
 from bot.migrations.runner import MigrationRunner
 from bot.migrations.sandbox import probe
 from bot.migrations.sql_preview import (
@@ -69,6 +73,7 @@ class Services:
     drift: DriftChecker | None = None
     publisher: CardPublisher | None = None
     applier: Applier | None = None
+    locks: LockImpact | None = None
     workers: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="apply")
     )
@@ -87,7 +92,18 @@ class Services:
             self.settings.alembic_layout,
             self.environment_watch,
             self.drift,
+            self.lock_gates,
         )
+
+    def lock_gates(self, revision: str) -> tuple[Gate, ...]:
+        """The lock-risk gate of an apply, with production's sizes read just before."""
+        if self.locks is None:
+            return ()
+        report = self.locks.current_report(revision, refresh=True)
+        record = self.store.get_revision(revision)
+        blob = record.blob_sha if record is not None else None
+        accepted = latest(self.store.audit_for(revision), LOCK_OVERRIDE, blob)
+        return (lock_gate(report, accepted, revision),)
 
     def snapshot(self, revision: str) -> CardSnapshot:
         """The card snapshot of a revision, with its author's Slack id when Slack is there."""
@@ -244,6 +260,7 @@ def build_services(
         if settings.environments
         else None
     )
+    locks = lock_impact(settings, store, reviews, repository, redact, clock)
     builder = SnapshotBuilder(
         store,
         reviews,
@@ -254,6 +271,8 @@ def build_services(
         required_items(settings.required_checklist),
         settings.environments,
         watch,
+        locks,
+        run_settings(settings),
     )
     services = Services(
         settings=settings,
@@ -292,7 +311,10 @@ def build_services(
             settings.lock_timeout_seconds,
             settings.squawk_exclude,
         ),
+        locks=locks,
     )
+    if locks is not None and settings.lock_trace:
+        locks.tracer = LockTracer(services.apply_parts, locks.database_url or "")
     if client is not None:
         settings.require("channel")
         services.publisher = CardPublisher(client, store, builder, str(settings.channel))

@@ -14,7 +14,7 @@ from bot.core.text import Code, Text, User
 from bot.environments import environment_named
 from bot.errors import SchemabotError
 from bot.wiring import Services
-from handlers import apply, drift
+from handlers import apply, drift, lock_commands
 from handlers.replies import PrivateReply
 
 HELP = """*`/schema`* — schema-change reviews, from the team's SCHEMA_CHANGES.md
@@ -25,6 +25,8 @@ HELP = """*`/schema`* — schema-change reviews, from the team's SCHEMA_CHANGES.
 • `/schema drift [environment]` — where its schema differs from what its migrations make
 • `/schema override-lint <rev> <reason>` — accept squawk's errors on this version of the SQL
 • `/schema override-drift <rev> <reason>` — accept production's drift on the tables it touches
+• `/schema override-locks <rev> <reason>` — accept the lock risk of this version
+• `/schema allow-index-drop <rev> <reason>` — the next apply drops the INVALID indexes left
 • `/schema unlock [environment]` — release an apply lock that no running apply holds
 • `/schema help` — this message
 A unique prefix of a revision id is enough: `/schema status b41f`."""
@@ -89,6 +91,8 @@ def answer(
         return Text(
             "Recorded: the lint errors of ", Code(revision), " are accepted by ", User(user), "."
         )
+    if sub in lock_commands.SUBCOMMANDS:
+        return lock_commands.answer(services, sub, args, user)
     if sub in {"apply", "rollback"}:
         if not args:
             return Text("Which revision? ", Code(f"/schema {sub} <rev>"))

@@ -188,6 +188,23 @@ def audit_chain(db: Database) -> None:
     BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END"""
         )
     chain_existing(db)
+def table_statistics_and_lock_traces(db: Database) -> None:
+    """Production's table sizes as last read, and each approved version's lock trace (0.5)."""
+    db.table("table_statistics").create(
+        {"database": str, "table_name": str, "rows": int, "bytes": int, "read_at": str},
+        pk=("database", "table_name"),
+        not_null={"database", "table_name", "bytes", "read_at"},
+    )
+    db.table("statistics_reads").create(
+        {"database": str, "read_at": str, "error": str},
+        pk="database",
+        not_null={"database", "read_at"},
+    )
+    db.table("lock_traces").create(
+        {"revision": str, "version_key": str, "trace": str, "error": str, "at": str},
+        pk=("revision", "version_key"),
+        not_null={"revision", "version_key", "trace", "at"},
+    )
 
 
 STEPS: tuple[MigrationStep, ...] = (
@@ -198,6 +215,7 @@ STEPS: tuple[MigrationStep, ...] = (
     environment_presence,
     drift_findings,
     audit_chain,
+    table_statistics_and_lock_traces,
 )
 """The schema's history, in order. Never edit or reorder a released step: append a new one."""
 

@@ -9,6 +9,7 @@ from storage.base import Clock, StoreBase, utc_now
 from storage.db import DEFAULT_BUSY_TIMEOUT, open_db
 from storage.deliveries import DeliveryQueries
 from storage.environments import EnvironmentQueries
+from storage.lock_impact import LockImpactQueries
 from storage.reviews import ReviewQueries
 from storage.revisions import RevisionQueries
 from storage.runs import RunQueries
@@ -22,6 +23,7 @@ class Store(
     DeliveryQueries,
     EnvironmentQueries,
     AuditChainQueries,
+    LockImpactQueries,
     StoreBase,
 ):
     """The bot's memory: what the watcher saw, the reviews, apply runs, locks, the audit log,

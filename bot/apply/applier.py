@@ -20,6 +20,7 @@ from typing import Protocol
 
 from bot.apply.checkout import approved_checkout
 from bot.apply.facts import ApplyParts, apply_facts, main_branch, rollback_facts
+from bot.apply.patient import PatientMigration
 from bot.apply.progress import Throttle
 from bot.apply.trailers import Directory, run_trailers
 from bot.core.bundle import Bundle, version_key
@@ -81,6 +82,7 @@ class Applier:
             python=settings.migration_interpreter,
             layout=self.parts.layout,
             settings_env=environment.migration_settings(),
+            statement_timeout_seconds=settings.statement_timeout_seconds,
         )
 
     def environment(self, name: str | None) -> Environment:
@@ -272,11 +274,12 @@ class Applier:
         graph: RevisionGraph,
         on_line: Callable[[str], None],
     ) -> MigrationResult:
-        runner = self.runner(where)
+        say = partial(self.notifier.progress, run.revision)
+        migrate = PatientMigration(self.parts, self.runner(where), run, say).migrate
         if run.kind == "apply":
-            return runner.migrate("upgrade", checkout, run.revision, on_line)
+            return migrate("upgrade", checkout, run.revision, on_line)
         downs = graph.revisions[run.revision].down_revisions
-        return runner.migrate("downgrade", checkout, downs[0] if downs else "base", on_line)
+        return migrate("downgrade", checkout, downs[0] if downs else "base", on_line)
 
     def finish_document(
         self, run: ApplyRun, owned: frozenset[RunState] = DOCUMENT_PENDING

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.core.bundle import Bundle, version_key
 from bot.core.checklist import environment_keys, required_items
 from bot.core.doc import ChecklistItem
-from bot.core.gates import ApplyFacts, RollbackFacts
+from bot.core.gates import ApplyFacts, Gate, RollbackFacts
 from bot.core.layout import AlembicLayout
 from bot.core.records import BOT_ACTOR
 from bot.core.review import ReviewState, applied_bundle
@@ -49,6 +49,8 @@ class ApplyParts:
     watch: EnvironmentWatch | None = None
     """Reads an environment afresh (the one a promotion requires)."""
     drift: DriftChecker | None = None
+    lock_gates: Callable[[str], tuple[Gate, ...]] = lambda revision: ()
+    """The lock-safety gates of a revision, statistics read afresh (bot/lock_impact.py)."""
 
 
 def main_branch(parts: ApplyParts) -> str:
@@ -97,6 +99,7 @@ def apply_facts(
         lint_errors=lint_errors(parts, revision, version_key(state.record.blob_sha, state.bundle)),
         lint_gate=parts.settings.lint_gate,
         unsigned=unsigned(parts, state.bundle, state.record.path),
+        lock_gates=parts.lock_gates(revision) if where.is_production else (),
     )
 
 

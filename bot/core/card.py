@@ -21,6 +21,7 @@ from bot.core.checklist import (
 )
 from bot.core.consistency import check
 from bot.core.doc import DocEntry, SchemaDoc
+from bot.core.lock_review import LockCard
 from bot.core.operations import analyze
 from bot.core.promotion import EnvironmentRow
 from bot.core.records import BOT_ACTOR, GitIdentity, RevisionRecord, SqlReviewRecord
@@ -80,6 +81,8 @@ class CardSnapshot:
     """Every author and committer git names for the file, on any branch."""
     environments: tuple[EnvironmentRow, ...] = ()
     """A row per environment, when `[environments]` is configured."""
+    locks: LockCard | None = None
+    """What the revision locks in production (PostgreSQL), when its SQL is rendered."""
 
     @property
     def co_authors(self) -> tuple[str, ...]:

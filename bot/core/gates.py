@@ -82,6 +82,8 @@ class ApplyFacts:
     """With `requires`: where the revision must be first, and for how long."""
     drift: DriftFacts | None = None
     """Before a production apply: the environment's drift on the tables it touches."""
+    lock_gates: tuple[Gate, ...] = ()
+    """The lock-safety gates (bot/core/lock_review.py), checked like the others."""
 
 
 def applied_closure(graph: RevisionGraph, production: frozenset[str]) -> frozenset[str]:
@@ -163,6 +165,7 @@ def check_apply(facts: ApplyFacts) -> GateReport:
         gates.append(Gate("drift", *drift_gate(facts.drift)))
     if facts.lint_gate:
         gates.append(_lint(facts))
+    gates += facts.lock_gates
     lock = facts.lock
     gates.append(
         Gate(

@@ -8,6 +8,7 @@ is left None, never guessed.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import TypeGuard
 
 from bot.core.migration_op import Operation
@@ -134,6 +135,8 @@ class _Reader(ast.NodeVisitor):
         self.scopes: list[_Scope] = []
         self.batches: list[dict[str, str | None]] = []
         self.seen: set[str] = set()
+        self.autocommit = 0
+        """How many `autocommit_block()`s the walk is inside."""
 
     def read_function(self, function: _Function) -> None:
         if function.name not in self.seen:
@@ -154,8 +157,15 @@ class _Reader(ast.NodeVisitor):
             and self._is_op(context.func.value)
             and isinstance(item.optional_vars, ast.Name)
         }
+        autocommit = any(
+            isinstance(item.context_expr, ast.Call)
+            and _callee(item.context_expr) == "autocommit_block"
+            for item in node.items
+        )
         self.batches.append(aliases)
+        self.autocommit += autocommit
         self.generic_visit(node)
+        self.autocommit -= autocommit
         self.batches.pop()
 
     visit_AsyncWith = visit_With
@@ -267,6 +277,7 @@ class _Reader(ast.NodeVisitor):
                 name=name,
                 changes=changes,
                 concurrently=concurrently,
+                autocommit=self.autocommit > 0,
                 destroys=destroys,
                 resolved=resolved,
             )
@@ -306,4 +317,11 @@ class _Reader(ast.NodeVisitor):
         if sql is None:
             self.ops.append(Operation("DATA MIGRATION", call, None, None, line, resolved=False))
         else:
-            self.ops.extend(sql_operations(sql, call, line))
+            self.ops.extend(
+                replace(
+                    op,
+                    concurrently=" CONCURRENTLY " in f" {(op.sql or '').upper()} ",
+                    autocommit=self.autocommit > 0,
+                )
+                for op in sql_operations(sql, call, line)
+            )

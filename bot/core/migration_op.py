@@ -32,5 +32,7 @@ class Operation:
     sql: str | None = None
     changes: tuple[str, ...] = ()
     concurrently: bool = False
+    autocommit: bool = False
+    """It runs inside `with op.get_context().autocommit_block():`, outside a transaction."""
     destroys: str | None = None
     resolved: bool = True

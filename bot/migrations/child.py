@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterator
 
 RESULT = "SCHEMABOT-RESULT "
+BACKEND = "SCHEMABOT-BACKEND "
+"""A progress line naming the PostgreSQL backend of each connection the migration opens."""
 URL_VARIABLE = "SCHEMABOT_MIGRATE_URL"
 # One key for every schemabot on this database: "schemabot" as a 63-bit number.
 ADVISORY_LOCK_KEY = int.from_bytes(b"schemabot", "big") & 0x7FFF_FFFF_FFFF_FFFF
@@ -55,6 +57,43 @@ def _set_lock_timeout(seconds: int) -> None:
             return
         cursor = dbapi_connection.cursor()
         cursor.execute(f"SET lock_timeout = '{int(seconds)}s'")
+        cursor.close()
+        dbapi_connection.commit()
+
+    event.listen(Pool, "connect", on_connect)
+
+
+def _report_backends() -> None:
+    """Print each new PostgreSQL connection's backend pid, so the parent can watch from
+    another connection who blocks it (pg_blocking_pids). Committed at once, as above."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        if not type(dbapi_connection).__module__.startswith("psycopg"):
+            return
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+        cursor.close()
+        dbapi_connection.commit()
+        sys.stdout.write(BACKEND + str(int(pid)) + "\n")
+        sys.stdout.flush()
+
+    event.listen(Pool, "connect", on_connect)
+
+
+def _set_statement_timeout(seconds: int) -> None:
+    """Every new PostgreSQL connection gets `statement_timeout`: no one statement of the
+    migration runs longer (0: no limit). Committed at once, as above."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        if not type(dbapi_connection).__module__.startswith("psycopg"):
+            return
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET statement_timeout = '{int(seconds)}s'")
         cursor.close()
         dbapi_connection.commit()
 
@@ -136,6 +175,18 @@ def _offline(config: Any, target: str) -> Job:
     return {"sql": buffer.getvalue()}
 
 
+def _tracing() -> Any:
+    """The lock tracer, `trace_child.py` beside this file, loaded by its path: the ini's
+    folder is first on sys.path, and nothing there may stand in for it."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trace_child.py")
+    spec = importlib.util.spec_from_file_location("schemabot_trace_child", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
 def _probe() -> Job:
     """Whether this interpreter can serve: a recent enough Python and Alembic."""
     python = ".".join(str(part) for part in sys.version_info[:3])
@@ -170,7 +221,14 @@ def run(job: Job) -> Job:
             "ok": True,
             "sqls": {key: _offline(config, target) for key, target in job["targets"]},
         }
+    if action == "trace":
+        traced: Job = _tracing().trace(config, job["target"], url)
+        return traced
     _set_lock_timeout(int(job.get("lock_timeout", 10)))
+    if job.get("statement_timeout"):
+        _set_statement_timeout(int(job["statement_timeout"]))
+    if job.get("report_backends"):
+        _report_backends()
     with _advisory_lock(url):
         if action == "upgrade":
             command.upgrade(config, job["target"])

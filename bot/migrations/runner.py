@@ -86,6 +86,8 @@ class MigrationResult:
     env_database: EnvDatabase | None = None
     found: Mapping[str, str] = field(default_factory=dict)
     """What the child reported about itself (`python`, `alembic` versions of a probe)."""
+    traced: tuple[Any, ...] = ()
+    """A lock trace's statements as the child reported them (see bot/migrations/lock_trace.py)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class MigrationRunner:
     settings_env: Mapping[str, str] = field(default_factory=dict)
     """The team's own settings for `env.py`: SCHEMABOT_MIGRATION_ENV_FILE for a runner that
     applies, SCHEMABOT_PREVIEW_ENV_FILE's placeholders for one that previews."""
+    statement_timeout_seconds: int = 0
+    """PostgreSQL `statement_timeout` of each statement an apply runs (0: none)."""
 
     def migrate(
         self,
@@ -127,13 +131,41 @@ class MigrationRunner:
         on_line: ProgressSink | None = None,
     ) -> MigrationResult:
         """`alembic upgrade|downgrade <target>` against the database, online."""
-        job = {"action": direction, "target": target, "lock_timeout": self.lock_timeout_seconds}
-        env = {key: value for key, value in os.environ.items() if _passed(key)}
-        env.update(self.settings_env)
-        env.update({URL_VARIABLE: self.database_url, "PYTHONUNBUFFERED": "1"})
+        job = {
+            "action": direction,
+            "target": target,
+            "lock_timeout": self.lock_timeout_seconds,
+            "statement_timeout": self.statement_timeout_seconds,
+            "report_backends": True,
+        }
         verify(checkout)
         argv = [self.python, str(CHILD)]
-        return self._run(argv, env, checkout, job, on_line, output_limit=None)
+        return self._run(argv, self._approved_env(), checkout, job, on_line, output_limit=None)
+
+    def trace(self, checkout: Checkout, target: str) -> MigrationResult:
+        """Upgrade this runner's database (a throwaway copy) to `target`, recording each
+        statement's locks. Approved bytes only, as an apply: the copy sits on production's
+        server, reachable with production's credentials."""
+        job = {"action": "trace", "target": target, "lock_timeout": self.lock_timeout_seconds}
+        verify(checkout)
+        argv = [self.python, str(CHILD)]
+        return self._run(
+            argv, self._approved_env(), checkout, job, None, output_limit=PREVIEW_OUTPUT_LIMIT
+        )
+
+    def _approved_env(self) -> dict[str, str]:
+        """What a run of approved bytes gets: the basics, the team's settings, the URL."""
+        env = {key: value for key, value in os.environ.items() if _passed(key)}
+        env.update(self.settings_env)
+        # No bytecode in the checkout: a retry verifies the same files again.
+        env.update(
+            {
+                URL_VARIABLE: self.database_url,
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
+        return env
 
     def probe(self) -> MigrationResult:
         """Whether the migration interpreter can run the child: Python and Alembic versions
@@ -336,6 +368,7 @@ class _Reading:
             found={
                 key: str(self.result[key]) for key in ("python", "alembic") if key in self.result
             },
+            traced=_listed(self.result.get("trace")),
         )
 
     def _rendered(self, sqls: object) -> dict[str, Rendered]:
@@ -360,3 +393,7 @@ class _Reading:
             tuple(str(v) for v in versions) if isinstance(versions, list) else (),
             self.redact(str(error)) if error else None,
         )
+
+
+def _listed(value: object) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, list) else ()

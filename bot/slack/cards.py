@@ -37,6 +37,7 @@ from bot.slack.limits import (
     SECTION_TEXT_LIMIT,
     revision_ref,
 )
+from bot.slack.lock_views import lock_blocks
 from bot.slack.markup import clip, render
 from bot.slack.sql_views import sql_blocks, tool_buttons
 
@@ -114,6 +115,7 @@ def review_card(snap: CardSnapshot) -> Message:
     if verdicts:
         blocks.append(section("verdicts", verdicts))
     blocks.extend(sql_blocks(snap))
+    blocks.extend(lock_blocks(snap))
     blocks.append(DividerBlock())
     blocks.extend(_checklist_blocks(snap))
     if snap.state.accepts_verdicts:

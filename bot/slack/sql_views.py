@@ -70,8 +70,12 @@ def sql_blocks(snap: CardSnapshot) -> list[Block]:
         note = render(Text("No SQL to show: ", review.error or "Alembic rendered nothing"), 2900)
         return [ContextBlock(block_id="sql", elements=[MarkdownTextObject(text=note)])]
     title = render(Text(Bold("SQL it runs"), f" ({review.dialect}, offline)"), 200) + "\n"
+    runs = review.sql
+    if snap.locks is not None:
+        # The timeouts schemabot sets on each connection are part of what runs.
+        runs = "\n".join(snap.locks.run_settings.sql_lines()) + "\n" + runs
     blocks: list[Block] = [
-        SectionBlock(block_id="sql", text=MarkdownTextObject(text=title + _excerpt(review.sql)))
+        SectionBlock(block_id="sql", text=MarkdownTextObject(text=title + _excerpt(runs)))
     ]
     if review.findings:
         shown = review.findings[:FINDINGS_ON_CARD]
