@@ -10,6 +10,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.config import Settings
 from bot.core.diagnosis import Check
 from bot.core.revisions import RevisionGraph
@@ -21,6 +24,7 @@ from bot.git.clone import Clone
 from bot.git.script_location import ScriptLocation, layout_location
 from bot.migrations.runner import Checkout, MigrationRunner
 from bot.migrations.sandbox import probe
+from bot.migrations.schema_copy import find_tool, server_major
 from bot.migrations.sql_preview import PREVIEW_TIMEOUT_SECONDS, dialect_url
 from bot.migrations.squawk import squawk_version
 from bot.migrations.versions import DatabaseUnavailable, current_versions
@@ -61,6 +65,7 @@ def diagnose(settings: Settings) -> Iterator[Check]:
         ("preview sandbox", lambda: _sandbox(settings)),
         ("preview", lambda: _preview(settings, clone, runner, found)),
         ("production", lambda: _environments(settings, found, redact)),
+        ("lock trace", lambda: _trace_tools(settings)),
         ("squawk", _squawk),
     ]
     for name, check in checks:
@@ -233,6 +238,29 @@ def _database(where: Environment, found: _Found, redact: Redactor) -> Check:
     shown = ", ".join(sorted(versions)) or "no revision yet"
     mode = " (read-only)" if where.read_only else ""
     return Check(name, True, f"reachable{mode}; at {shown}")
+
+
+def _trace_tools(settings: Settings) -> Iterator[Check]:
+    """`pg_dump` and `pg_restore` of production's major version, which the lock trace needs
+    (nothing to check when it is off or production is not PostgreSQL)."""
+    url = settings.database_url
+    if not settings.lock_trace or not url or make_url(url).get_backend_name() != "postgresql":
+        return
+    try:
+        major = server_major(url)
+    except SQLAlchemyError:
+        yield Check("lock trace", False, "not checked: production did not answer")
+        return
+    missing = [name for name in ("pg_dump", "pg_restore") if find_tool(name, major) is None]
+    if missing:
+        yield Check(
+            "lock trace",
+            False,
+            f"no {' or '.join(missing)} of PostgreSQL {major}: cards show no lock trace",
+            f"install postgresql-client-{major}, or set SCHEMABOT_LOCK_TRACE=false",
+        )
+        return
+    yield Check("lock trace", True, f"pg_dump and pg_restore of PostgreSQL {major}")
 
 
 def _squawk() -> Check:

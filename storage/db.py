@@ -188,6 +188,8 @@ def audit_chain(db: Database) -> None:
     BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END"""
         )
     chain_existing(db)
+
+
 def table_statistics_and_lock_traces(db: Database) -> None:
     """Production's table sizes as last read, and each approved version's lock trace (0.5)."""
     db.table("table_statistics").create(

@@ -87,6 +87,7 @@ def test_a_good_setup_passes_every_check(environment: dict[str, str], tmp_path: 
         "preview sandbox",
         "preview",
         "production",
+        "lock trace",
         "squawk",
     } <= set(report)
     assert "renders offline in the sandbox" in report["preview"]
