@@ -2,8 +2,9 @@
 
 Started by `unshare` as the namespaces' root, with schemabot's own interpreter and only the
 standard library: it makes the interpreters reachable for the sandbox's user, covers
-schemabot's files with empty mounts, sets resource limits, gives up every privilege (to
-another user when schemabot runs as root), and becomes the program to confine. Its one
+schemabot's files with empty mounts, sets resource limits, gives up every privilege (every
+capability, for good, and to another user when schemabot runs as root), and becomes the
+program to confine. Its one
 argument is a JSON object: `argv`, `env`, `cwd`, `expose`, `stage`, `hide`, `limits`, `uid`.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import json
 import os
 import resource
@@ -19,7 +21,15 @@ from typing import Any
 
 MS_BIND = 4096
 MS_REC = 16384
+PR_CAPBSET_DROP = 24
+PR_SET_SECUREBITS = 28
 PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+SECBIT_NOROOT = 1 << 0
+SECBIT_NOROOT_LOCKED = 1 << 1
+SECBIT_NO_CAP_AMBIENT_RAISE = 1 << 6
+SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED = 1 << 7
 LIMITS = {
     "cpu_seconds": resource.RLIMIT_CPU,
     "memory_bytes": resource.RLIMIT_AS,
@@ -82,6 +92,28 @@ def _expose(libc: Any, paths: list[str], stage: str) -> None:
             _mount(libc, aside, path, None, MS_BIND | MS_REC, None)
 
 
+def _give_up_capabilities(libc: Any) -> None:
+    """Leave nothing to regain: as the namespaces' root (schemabot not root itself), the
+    preview would otherwise keep CAP_SYS_ADMIN there and could unmount the covers. Every
+    capability leaves the bounding set, the ambient set is emptied, and uid 0 no longer
+    grants capabilities at execve (locked), so the program starts with none."""
+    for capability in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            if ctypes.get_errno() == errno.EINVAL:
+                break  # past the last capability this kernel knows
+            raise OSError(ctypes.get_errno(), f"cannot drop capability {capability}")
+    if libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "cannot clear the ambient capabilities")
+    bits = (
+        SECBIT_NOROOT
+        | SECBIT_NOROOT_LOCKED
+        | SECBIT_NO_CAP_AMBIENT_RAISE
+        | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED
+    )
+    if libc.prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "cannot set the secure bits")
+
+
 def main() -> int:
     config = json.loads(sys.argv[1])
     libc = _libc()
@@ -94,6 +126,7 @@ def main() -> int:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "cannot set no_new_privs")
+    _give_up_capabilities(libc)
     uid = config.get("uid")
     if uid is not None:
         os.setgroups([])
