@@ -12,6 +12,7 @@ from git import Repo
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from bot.errors import SchemabotError
+from bot.git.environment import blanked, confine
 from bot.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Clone:
                 # File names come from the repository: never let git read one as a pathspec
                 # with magic (`:(glob)`, `:(exclude)`) when it is passed after `--`.
                 repo.git.update_environment(GIT_LITERAL_PATHSPECS="1")
+                confine(repo)
                 yield repo
 
     def _ensure_cloned(self) -> None:
@@ -54,7 +56,7 @@ class Clone:
             raise WatchError(f"{self.path} exists but is not a git clone; move it away")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            Repo.clone_from(self.url, self.path, no_checkout=True).close()
+            Repo.clone_from(self.url, self.path, env=blanked(), no_checkout=True).close()
         except GitCommandError as exc:
             raise WatchError(
                 f"cannot clone {self.redact(self.url)}: {self.redact(_git_reason(exc))}"

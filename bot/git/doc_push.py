@@ -25,6 +25,7 @@ from bot.core.doc_limits import DOC_SIZE_LIMIT, too_large
 from bot.core.text import Code, Text
 from bot.errors import SchemabotError
 from bot.git.clone import Clone
+from bot.git.environment import confine
 from bot.git.tree_files import entry_at, file_at, is_link
 
 PUSH_ATTEMPTS = 5
@@ -90,6 +91,7 @@ class DocPusher:
             raise DocPushError(self._linked(branch))
         target.write_bytes(after.encode("utf-8"))
         with Repo(checkout) as repo:
+            confine(repo)
             repo.index.add([self.doc_path])
             commit = repo.index.commit(message, author=self.author, committer=self.author)
             try:

@@ -9,8 +9,10 @@ from bot.redact import Redactor
 
 
 def run_backup(command: str, database_url: str, timeout: int, redact: Redactor) -> str | None:
-    """Run `command` in a shell with `SCHEMABOT_DATABASE_URL` set; None, or why it failed."""
-    env = dict(os.environ, SCHEMABOT_DATABASE_URL=database_url)
+    """Run `command` in a shell with `SCHEMABOT_DATABASE_URL` set; None, or why it failed.
+    The Slack tokens are not the command's business and stay out of its environment."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SLACK_")}
+    env["SCHEMABOT_DATABASE_URL"] = database_url
     try:
         done = subprocess.run(
             command, shell=True, env=env, capture_output=True, text=True, timeout=timeout
