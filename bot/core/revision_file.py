@@ -16,10 +16,13 @@ _FIELDS = ("revision", "down_revision", "branch_labels", "depends_on", "__doc__"
 _LEGACY_FILE = re.compile(r"([a-f0-9]+)\.py$")
 # Ids are hex from `alembic revision` or words people type (`merge_enum_fix`): nothing
 # Alembic reads as an operator (@ + - :), no path, space, markup or control character.
-_ID_CHARS = re.compile(r"[A-Za-z0-9_.]+")
+_ID_CHARS = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
 # Words Alembic reads as commands, not ids: `upgrade heads` would apply every head.
 _RESERVED_IDS = frozenset({"head", "heads", "base"})
 MAX_ID_LENGTH = 64
+REVISION_FILE_LIMIT = 512 * 1024
+"""Bytes of a revision file schemabot parses at most: a syntax tree takes some sixty times
+its source in memory, and the largest real revision files are tens of KiB."""
 _CREATE_DATE = re.compile(r"^Create Date:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 
 
@@ -69,6 +72,8 @@ class Revision:
 
 def parse_revision_source(source: str, path: str) -> Revision:
     """Read a revision file's source as Alembic would see the module, without running it."""
+    if len(source) > REVISION_FILE_LIMIT:
+        raise RevisionFileError(path, None, too_large_to_parse(len(source)))
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as e:
@@ -190,6 +195,10 @@ def _revision_id(binding: _Binding | None, path: str) -> str:
     return value
 
 
+def too_large_to_parse(size: int) -> str:
+    return f"{size:,} bytes long; schemabot parses revision files of up to {REVISION_FILE_LIMIT:,}"
+
+
 def id_problem(value: str) -> str | None:
     """Why `value` cannot be a revision id schemabot will ever apply, or None.
 
@@ -203,10 +212,10 @@ def id_problem(value: str) -> str | None:
         return f"the revision id is {len(value)} characters long; at most {MAX_ID_LENGTH}"
     if value.lower() in _RESERVED_IDS:
         return f"the revision id is `{value}`, a word Alembic reads as a command"
-    if not _ID_CHARS.fullmatch(value) or ".." in value:
+    if not _ID_CHARS.fullmatch(value):
         return (
-            f"the revision id {value!r} has characters other than letters, digits, `_` and "
-            "single dots, which schemabot does not accept"
+            f"the revision id {value!r} is not letters, digits and `_` with single dots "
+            "between them, which is all schemabot accepts"
         )
     return None
 

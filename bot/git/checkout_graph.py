@@ -6,7 +6,13 @@ import re
 from functools import partial
 from pathlib import Path
 
-from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
+from bot.core.revision_file import (
+    REVISION_FILE_LIMIT,
+    Revision,
+    RevisionFileError,
+    parse_revision_source,
+    too_large_to_parse,
+)
 from bot.core.revisions import RevisionGraph, read_each
 from bot.git.script_location import RealPaths, ScriptLocation
 
@@ -32,9 +38,11 @@ def _read_revision(root: Path, path: str, inside: str, real_path: RealPaths) -> 
         raise RevisionFileError(path, None, "a link to a file outside the repository")
     try:
         with open(file, "rb") as f:
-            data = f.read()
+            data = f.read(REVISION_FILE_LIMIT + 1)
     except OSError as e:
         raise RevisionFileError(path, None, f"cannot be read ({e.strerror})") from e
+    if len(data) > REVISION_FILE_LIMIT:
+        raise RevisionFileError(path, None, too_large_to_parse(os.path.getsize(file)))
     try:
         # As Python's import does: the coding cookie or UTF-8, universal newlines.
         source = importlib.util.decode_source(data)

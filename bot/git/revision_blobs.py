@@ -14,7 +14,13 @@ from os import PathLike
 from git import Blob, Commit, Repo
 from gitdb.exc import BadName
 
-from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
+from bot.core.revision_file import (
+    REVISION_FILE_LIMIT,
+    Revision,
+    RevisionFileError,
+    parse_revision_source,
+    too_large_to_parse,
+)
 from bot.core.revisions import GraphProblem
 from bot.git.script_location import ScriptLocation
 from bot.git.tree_files import LINK_MODE
@@ -150,8 +156,11 @@ def _has_commit(repo: Repo, sha: str) -> bool:
 def _parse_blob(
     blob: Blob, branch: str, commit: str, problems: list[GraphProblem]
 ) -> RevisionFile | None:
-    source = decode_source(blob.data_stream.read())
     path = str(blob.path)
+    if blob.size > REVISION_FILE_LIMIT:
+        problems.append(GraphProblem("unparseable", path, None, too_large_to_parse(blob.size)))
+        return None
+    source = decode_source(blob.data_stream.read())
     try:
         revision = parse_revision_source(source, path)
     except RevisionFileError as exc:

@@ -110,7 +110,7 @@ def test_the_last_module_level_assignment_counts_and_nested_scopes_do_not() -> N
         ("down_revision = None\n", "no `revision"),
         ("revision = make_id()\ndown_revision = None\n", "line 1: `revision` is set by code"),
         ("revision = 42\ndown_revision = None\n", "line 1: `revision` must be a string"),
-        ("revision = 'a-b'\ndown_revision = None\n", "other than letters, digits"),
+        ("revision = 'a-b'\ndown_revision = None\n", "is not letters, digits and `_`"),
         ("revision = 'a'\n", "no `down_revision"),
         ("revision = 'a'\ndown_revision = 7\n", "line 2: `down_revision` must be"),
         ("revision = 'a'\ndown_revision = None\n\ndef upgrade(:\n", "line 4: not valid Python"),
@@ -184,7 +184,23 @@ def test_any_docstring_gives_alembics_message(doc: str) -> None:
 
 @pytest.mark.parametrize(
     "revision",
-    ["head", "heads", "Base", "a/b", "../etc", "x..y", "a b", "a\x00b", "b" * 65, "<!channel>", ""],
+    [
+        "head",
+        "heads",
+        "Base",
+        "a/b",
+        "../etc",
+        "x..y",
+        ".",
+        "..",
+        ".x",
+        "x.",
+        "a b",
+        "a\x00b",
+        "b" * 65,
+        "<!channel>",
+        "",
+    ],
 )
 def test_ids_alembic_or_slack_would_read_as_something_else_are_refused(revision: str) -> None:
     source = f"revision = {revision!r}\ndown_revision = None\n"

@@ -173,6 +173,27 @@ def test_a_broken_revision_file_is_reported_not_fatal(
     assert len(report.problems) == 1 and "0bad_broken.py" in report.problems[0]
 
 
+def test_a_revision_file_too_large_to_parse_is_a_problem_read_no_further(
+    tmp_path: Path, dev: Developer, store: Store
+) -> None:
+    """Ten MiB of `x = 1` compress to a few KiB in a push and take gigabytes as a syntax
+    tree: the scan looks at the blob's size first."""
+    scanner(tmp_path, dev, store).run()
+    huge = 'revision = "0fat"\ndown_revision = None\n' + "x = 1\n" * (2 * 1024 * 1024)
+    dev.write("migrations/versions/0fat_huge.py", huge, message="Huge")
+    dev.add_migration(DEMO_PENDING)
+    dev.push()
+
+    report = scanner(tmp_path, dev, store).run()
+
+    assert [item.revision for item in report.new] == [DEMO_PENDING.revision]
+    assert len(report.problems) == 1
+    assert (
+        "0fat_huge.py" in report.problems[0]
+        and "parses revision files of up to" in (report.problems[0])
+    )
+
+
 def test_an_unreachable_origin_is_a_clear_error(tmp_path: Path, store: Store) -> None:
     config = Settings(repo_url=str(tmp_path / "nowhere.git"), workdir=tmp_path / "bot")
     redact = Redactor()
