@@ -25,12 +25,14 @@ from slack_sdk.models.blocks import (
 
 from bot.core.card import SHOWN_FIELDS, CardSnapshot, Finding, Level
 from bot.core.review import ReviewState, ReviewStatus
+from bot.core.status_report import needs
 from bot.core.text import Bold, Code, Text, User
 from bot.slack.checklist_view import checklist_blocks
 from bot.slack.limits import (
     CONFIRM_TEXT_LIMIT,
     FIELD_TEXT_LIMIT,
     HEADER_LIMIT,
+    MESSAGE_TEXT_LIMIT,
     SECTION_TEXT_LIMIT,
     revision_ref,
 )
@@ -113,8 +115,31 @@ def review_card(snap: CardSnapshot, checklist_iteration: str = "") -> Message:
     tools = tool_buttons(snap)
     if tools is not None:
         blocks.append(tools)
-    text = Text(f"Schema review: {snap.revision} - {snap.title} ({snap.state.status_line})")
-    return Message(render(text, SECTION_TEXT_LIMIT), blocks)
+    return Message(render(card_summary(snap), MESSAGE_TEXT_LIMIT), blocks)
+
+
+def card_summary(snap: CardSnapshot) -> Text:
+    """The card's top-level text, all that notifications and screen readers read of it:
+    the revision, where its review stands, its author, whether it breaks anything, and
+    what it still needs."""
+    state = snap.state
+    author = Text(User(snap.author_user)) if snap.author_user else Text(snap.author)
+    if snap.entry is None or not snap.field("Breaking Changes"):
+        breaking = "breaking changes not stated"
+    else:
+        breaking = "a breaking change" if snap.breaking else "not breaking"
+    missing = needs(snap)
+    if missing:
+        still = " Needs " + ", ".join(missing) + "."
+    elif state.accepts_verdicts and state.status is ReviewStatus.APPROVED:
+        still = " Ready to apply."
+    else:
+        still = ""
+    return Text(
+        f"Schema review: {snap.revision} - {snap.title}. {state.status_line}, by ",
+        author,
+        f", {breaking}.{still}",
+    )
 
 
 def degraded_card(revision: str, path: str | None, problem: Text | str) -> Message:
@@ -223,9 +248,8 @@ def _buttons(revision: str) -> ActionsBlock:
         block_id=f"review:{ref}",
         elements=[
             ButtonElement(text="Approve", action_id=APPROVE, value=ref, style="primary"),
-            ButtonElement(
-                text="Request changes", action_id=REQUEST_CHANGES, value=ref, style="danger"
-            ),
+            # The default style: `danger` is for what destroys, and this only asks.
+            ButtonElement(text="Request changes", action_id=REQUEST_CHANGES, value=ref),
             ButtonElement(
                 text="Withdraw my verdict",
                 action_id=WITHDRAW,

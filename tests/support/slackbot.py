@@ -390,8 +390,12 @@ class SlackBot:
         )
 
     def home(self, user: str) -> Delivery:
-        """`user` opens the app's Home tab."""
-        return self.deliver("events_api", event_callback(app_home_opened(user)))
+        """`user` opens the app's Home tab (the event carries their Home view once the bot
+        published one for them, as Slack's does)."""
+        published = user in self.fake.home_views
+        return self.deliver(
+            "events_api", event_callback(app_home_opened(user, published=published))
+        )
 
     def deliver(self, kind: Kind, payload: JSON | dict[str, str]) -> Delivery:
         """Send a payload as Slack does: a signed POST, or an envelope in Socket Mode.
