@@ -17,8 +17,10 @@ Slack stand-in as its Web API; a revision is pushed and its card posted first.
   (bench/floor.py), sent the same burst on its own connection.
 
 Each round sends every burst to the floor, then to the bot, and waits until the bot has
-done what it does after the acks (for clicks, their fifty verdicts in its state file and
-the card's update after them). Target: the bot's p99 within 1.5x the floor's p99.
+done what it does after the acks: every effect there (for clicks, their fifty verdicts in
+its state file; else the fifty answers or Home tabs sent to Slack), and its process idle,
+so no burst meets the leftovers of the one before. Target: the bot's p99 within 1.5x the
+floor's p99.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from wsgiref.types import StartResponse, WSGIEnvironment
 
@@ -67,28 +70,39 @@ def state_file(env: dict[str, str]) -> Path:
     return Path(env["SCHEMABOT_WORKDIR"]) / "state.db"
 
 
-def settle(fake: FakeSlack, state: Path, kind: str, count: int) -> None:
-    """Wait until the bot has finished the work it does after the acks."""
-    kit.wait_for(lambda: effects(fake, state, kind) >= count, f"{count} effects of {kind}")
-    time.sleep(0.5)
+@dataclass(frozen=True)
+class Bot:
+    """The bot under measure: its process, its state file, and how to send it a burst."""
+
+    pid: int
+    state: Path
+    send: Send
 
 
-def rounds(fake: FakeSlack, state: Path, floor: Send, bot: Send) -> tuple[Samples, Samples]:
+def settle(fake: FakeSlack, bot: Bot, kind: str, count: int) -> None:
+    """Wait until the bot has finished the work it does after the acks: its effects are
+    all there, and its process is idle (the last card renders make no call when nothing
+    changed, so only its CPU tells they are done)."""
+    kit.wait_for(lambda: effects(fake, bot.state, kind) >= count, f"{count} effects of {kind}")
+    kit.wait_until_idle(bot.pid)
+
+
+def rounds(fake: FakeSlack, floor: Send, bot: Bot) -> tuple[Samples, Samples]:
     """Every burst to the floor, then to the bot, ROUNDS times (after one warm-up)."""
     users = kit.teammates(CONCURRENCY)
     for kind in bursts.KINDS:
-        before = effects(fake, state, kind)
-        bot(kind, users[:1])
+        before = effects(fake, bot.state, kind)
+        bot.send(kind, users[:1])
         floor(kind, users[:1])
-        settle(fake, state, kind, before + 1)
+        settle(fake, bot, kind, before + 1)
     floors: Samples = {kind: [] for kind in bursts.KINDS}
     bots: Samples = {kind: [] for kind in bursts.KINDS}
     for _ in range(ROUNDS):
         for kind in bursts.KINDS:
             floors[kind] += floor(kind, users)
-            before = effects(fake, state, kind)
-            bots[kind] += bot(kind, users)
-            settle(fake, state, kind, before + CONCURRENCY)
+            before = effects(fake, bot.state, kind)
+            bots[kind] += bot.send(kind, users)
+            settle(fake, bot, kind, before + CONCURRENCY)
     return floors, bots
 
 
@@ -99,12 +113,15 @@ def over_http(fake: FakeSlack, env: dict[str, str], folder: Path) -> tuple[Sampl
     try:
         return rounds(
             fake,
-            state_file(env),
             lambda kind, users: bursts.fire(
                 floor_port, bursts.http_requests(kind, fake, users), folder
             ),
-            lambda kind, users: bursts.fire(
-                bot.port, bursts.http_requests(kind, fake, users), folder
+            Bot(
+                bot.pid,
+                state_file(env),
+                lambda kind, users: bursts.fire(
+                    bot.port, bursts.http_requests(kind, fake, users), folder
+                ),
             ),
         )
     finally:
@@ -125,7 +142,7 @@ def in_socket_mode(fake: FakeSlack, env: dict[str, str], folder: Path) -> tuple[
                 name, bursts.envelopes(kind, fake, users), folder
             )
 
-        return rounds(fake, state_file(env), send("floor"), send("bot"))
+        return rounds(fake, send("floor"), Bot(bot.pid, state_file(env), send("bot")))
     finally:
         floor.stop()
         bot.stop()
