@@ -16,6 +16,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -132,6 +133,27 @@ def machine() -> dict[str, str]:
 def wait_for(condition: Callable[[], T], what: str, timeout: float = 60.0) -> T:
     """Poll often: the benchmarks time what they wait for."""
     return waiting.wait_for(condition, what, timeout, interval=0.005)
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used, user and system (from /proc/<pid>/stat)."""
+    # Past the command name in parentheses, fields 14 and 15 (utime, stime) are 11 and 12.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pid: int, quiet: float = 0.3, timeout: float = 60.0) -> None:
+    """Until the process has used almost no CPU (under two clock ticks) for `quiet` seconds:
+    whatever it was doing in the background is done."""
+    deadline = time.monotonic() + timeout
+    before = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = cpu_seconds(pid)
+        if now - before < 2 / os.sysconf("SC_CLK_TCK"):
+            return
+        before = now
+    raise TimeoutError(f"process {pid} still busy after {timeout} s")
 
 
 # -- repositories -------------------------------------------------------------------------

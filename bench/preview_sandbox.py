@@ -70,7 +70,8 @@ def sandboxed(folder: Path, origin: Path) -> list[float]:
 
 
 def direct(checkout: Path) -> list[float]:
-    job = {"action": "sql", "target": f"{DEMO_PENDING.down_revision}:{DEMO_PENDING.revision}"}
+    span = f"{DEMO_PENDING.down_revision}:{DEMO_PENDING.revision}"
+    job: dict[str, object] = {"action": "sql", "targets": [[DEMO_PENDING.revision, span]]}
     job |= layout_job(AlembicLayout(), checkout)
     env = dict(os.environ, **{URL_VARIABLE: "postgresql://"})
     times = []

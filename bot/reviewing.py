@@ -2,10 +2,15 @@
 
 The decisions themselves (who may approve, what a verdict does) are bot/core/review.py's;
 this layer only reads and writes, so every rule can be tested without a database.
+
+Each state read is also kept in memory, the latest per revision: a modal's submission is
+answered before anything reads git or the store, and is checked against that (see
+`Services.change_request_refusal`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection
 
 from bot.core import review
@@ -29,6 +34,9 @@ class Reviews:
         self.store = store
         self.policy = policy
         self.bundle_of = bundle_of
+        self._last_read: dict[str, ReviewState] = {}
+        # Held for a dict's get or set, never across any work: read before an ack.
+        self._memory = threading.Lock()
 
     def resolve(self, ident: str) -> str:
         """The revision id that `ident` names: the id itself or a unique prefix of it."""
@@ -37,7 +45,7 @@ class Reviews:
     def state(self, revision: str) -> ReviewState:
         store = self.store
         record = self._record(revision)
-        return review.review_state(
+        state = review.review_state(
             record,
             store.current_verdicts(revision),
             store.checklist_for(revision),
@@ -46,6 +54,24 @@ class Reviews:
             self.policy,
             self.bundle_of(record),
         )
+        with self._memory:
+            self._last_read[revision] = state
+        return state
+
+    def last_read(self, revision: str) -> ReviewState | None:
+        """The revision's state as this process last read it (every card render reads it),
+        from memory alone: None when nothing read it since the start."""
+        with self._memory:
+            return self._last_read.get(revision)
+
+    def remembered(self) -> frozenset[str]:
+        """The revisions `last_read` knows."""
+        with self._memory:
+            return frozenset(self._last_read)
+
+    def may_request_changes(self, revision: str, user: str, authors: Collection[str]) -> None:
+        """Raises ReviewError when `user` may not request changes on the revision now."""
+        review.may_request_changes(self.state(revision), self.policy, user, authors)
 
     def approve(self, revision: str, user: str, authors: Collection[str]) -> ReviewState:
         """`authors`: the Slack ids of everyone who wrote or committed the file."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from bot.apply.facts import ApplyParts
 from bot.apply.lock_tracing import LockTracer
 from bot.card_builder import SnapshotBuilder
 from bot.config import Settings
+from bot.core import review
 from bot.core.bundle import Bundle, version_key
 from bot.core.card import CardSnapshot
 from bot.core.checklist import required_items
@@ -27,8 +29,9 @@ from bot.core.gates import Gate
 from bot.core.lock_review import LOCK_OVERRIDE, latest, lock_gate
 from bot.core.operations import analyze
 from bot.core.records import RevisionRecord, SqlReviewRecord
-from bot.core.review import ReviewPolicy
+from bot.core.review import ReviewError, ReviewPolicy
 from bot.core.revision_file import parse_revision_source
+from bot.core.text import Text
 from bot.drift import DriftChecker
 from bot.environment_watch import EnvironmentWatch
 from bot.errors import SchemabotError
@@ -77,6 +80,10 @@ class Services:
     workers: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="apply")
     )
+    # The authors of each revision as last looked up, for checks made before an ack; the
+    # lock is held for a dict's get or set, never across any work.
+    _authors_read: dict[str, frozenset[str]] = field(default_factory=dict)
+    _memory: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def apply_parts(self) -> ApplyParts:
@@ -151,14 +158,39 @@ class Services:
             return frozenset()
         emails = {record.author_email, *(i.email for i in self.authorship.touchers(record.path))}
         found = (self.publisher.user_for_email(email) for email in sorted(emails))
-        return frozenset(user for user in found if user)
+        authors = frozenset(user for user in found if user)
+        with self._memory:
+            self._authors_read[revision] = authors
+        return authors
 
-    def refresh_card(self, revision: str) -> None:
-        """Re-render the revision's card; a failure is logged, the change it shows stands."""
+    def change_request_refusal(self, revision: str, user: str, reason: str) -> Text | None:
+        """Why a change request would be refused, decided from memory alone: it answers a
+        modal's submission before its ack, so no git, store or Slack. It uses the review as
+        last read and the authors as last looked up, both read when the modal opened (with
+        nothing read since the start, the reason alone). None when memory finds nothing
+        against it; the request is checked again in full when it is recorded."""
+        state = self.reviews.last_read(revision)
+        with self._memory:
+            authors = self._authors_read.get(revision)
+        try:
+            if state is None:
+                review.change_request_reason(reason)
+            else:
+                # Authors not looked up yet: anyone may be one, so only whether the review
+                # is still open counts.
+                maybe = authors if authors is not None else frozenset({user})
+                review.request_changes(state, self.reviews.policy, user, maybe, reason)
+        except ReviewError as exc:
+            return exc.text
+        return None
+
+    def refresh_card(self, revision: str, *, reset_checklist: bool = False) -> None:
+        """Re-render the revision's card; a failure is logged, the change it shows stands.
+        `reset_checklist`: see `CardPublisher.publish`."""
         if self.publisher is None:
             return
         try:
-            self.publisher.publish(revision)
+            self.publisher.publish(revision, reset_checklist=reset_checklist)
         except Exception:
             log.exception("could not post or update the card of %s", revision)
 

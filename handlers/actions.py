@@ -6,100 +6,112 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core.text import Bold, Code, Fenced, Text, User
 from bot.errors import SchemabotError
-from bot.slack.cards import APPROVE, CHECKLIST, REQUEST_CHANGES, WITHDRAW
+from bot.slack.cards import APPROVE, REQUEST_CHANGES, WITHDRAW
+from bot.slack.checklist_view import CHECKLIST, checklist_ref
 from bot.slack.dialogs import request_changes_modal
 from bot.slack.limits import revision_of_ref
 from bot.slack.sql_views import DRAFT_ENTRY, SHOW_SQL, sql_modal
 from bot.wiring import Services
-from handlers.replies import tell
+from handlers.replies import PrivateReply
 
 CHECKLIST_ACTION = re.compile(rf"^{CHECKLIST}_\d+$")
 
 
 def register(app: App, services: Services) -> None:
-    def approve_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def approve_callback(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         ack()
-        revision, user, channel = _who_what(body, services)
+        revision, reply = _who_what(body, respond, client, services)
         authors = services.authors_of(revision)
         _act(
             services,
-            client,
-            channel,
-            user,
+            reply,
             revision,
-            lambda: services.reviews.approve(revision, user, authors),
+            lambda: services.reviews.approve(revision, reply.user, authors),
         )
 
-    def request_changes_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def request_changes_callback(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         ack()
-        revision, user, channel = _who_what(body, services)
+        revision, reply = _who_what(body, respond, client, services)
+        # Checked before the modal opens, so nobody writes a reason that cannot count; this
+        # also reads the review and its authors into memory, where the submission, answered
+        # before anything slow, is checked again (Services.change_request_refusal).
         try:
-            services.reviews.resolve(revision)
+            services.reviews.may_request_changes(
+                revision, reply.user, services.authors_of(revision)
+            )
         except SchemabotError as exc:
-            tell(client, channel, user, exc.text)
+            reply(exc.text)
             return
         client.views_open(trigger_id=body["trigger_id"], view=request_changes_modal(revision))
 
-    def withdraw_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        revision, user, channel = _who_what(body, services)
-        _act(
-            services,
-            client,
-            channel,
-            user,
-            revision,
-            lambda: services.reviews.withdraw(revision, user),
-        )
-
-    def checklist_callback(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    def withdraw_callback(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        revision = known_revision(services, str(action["block_id"]).removeprefix(f"{CHECKLIST}:"))
-        user = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id")
+        revision, reply = _who_what(body, respond, client, services)
+        _act(services, reply, revision, lambda: services.reviews.withdraw(revision, reply.user))
+
+    def checklist_callback(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+    ) -> None:
+        ack()
+        revision = known_revision(services, checklist_ref(str(action["block_id"])))
+        reply = _reply(body, respond, client)
         shown = _options_shown(body, action["action_id"])
         selected = {option["value"] for option in action.get("selected_options", [])}
-        _act(
+        changed = _act(
             services,
-            client,
-            channel,
-            user,
+            reply,
             revision,
             lambda: services.reviews.set_checklist(
-                revision, user, services.authors_of(revision), shown, selected
+                revision, reply.user, services.authors_of(revision), shown, selected
             ),
         )
+        if not changed:
+            # The clicker's Slack shows the box as they left it until the card is sent again
+            # with new block ids; the same content would be skipped as unchanged.
+            services.refresh_card(revision, reset_checklist=True)
 
-    def show_sql_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def show_sql_callback(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         ack()
-        revision, user, channel = _who_what(body, services)
+        revision, reply = _who_what(body, respond, client, services)
         record = services.store.get_revision(revision)
         review = services.sql_review_of(revision)
         if record is None or review is None or review.sql is None:
-            tell(client, channel, user, Text("The SQL of ", Code(revision), " is not ready yet."))
+            reply(Text("The SQL of ", Code(revision), " is not ready yet."))
             return
         client.views_open(trigger_id=body["trigger_id"], view=sql_modal(review, record.path))
 
-    def draft_entry_callback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def draft_entry_callback(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         ack()
-        revision, user, channel = _who_what(body, services)
+        revision, reply = _who_what(body, respond, client, services)
         try:
             text, _ = services.draft(revision)
         except SchemabotError as exc:
-            tell(client, channel, user, exc.text)
+            reply(exc.text)
             return
         if services.publisher is not None:
             services.publisher.reply(
                 revision,
                 Text(
-                    User(user),
+                    User(reply.user),
                     " asked for a draft of the missing entry. Paste it under ",
                     Bold("Pending Migrations"),
                     " in ",
@@ -117,10 +129,18 @@ def register(app: App, services: Services) -> None:
     app.action(CHECKLIST_ACTION)(checklist_callback)
 
 
-def _who_what(body: dict[str, Any], services: Services) -> tuple[str, str, str | None]:
-    action = body["actions"][0]
+def _who_what(
+    body: dict[str, Any], respond: Respond, client: WebClient, services: Services
+) -> tuple[str, PrivateReply]:
+    """The revision a button names, and the way back to the person who clicked it."""
+    return known_revision(services, str(body["actions"][0]["value"])), _reply(body, respond, client)
+
+
+def _reply(body: dict[str, Any], respond: Respond, client: WebClient) -> PrivateReply:
+    """The clicker's private answers go to the click's response_url, which reaches them
+    even where they are not a member of the card's channel."""
     channel = (body.get("channel") or {}).get("id")
-    return known_revision(services, str(action["value"])), str(body["user"]["id"]), channel
+    return PrivateReply(respond, client, channel, str(body["user"]["id"]))
 
 
 def known_revision(services: Services, ref: str) -> str:
@@ -141,17 +161,14 @@ def _options_shown(body: dict[str, Any], action_id: str) -> set[str]:
 
 
 def _act(
-    services: Services,
-    client: WebClient,
-    channel: str | None,
-    user: str,
-    revision: str,
-    change: Callable[[], object],
-) -> None:
-    """Run a review change; refusals go to the clicker only and the card stays as it was."""
+    services: Services, reply: PrivateReply, revision: str, change: Callable[[], object]
+) -> bool:
+    """Run a review change; refusals go to the clicker only and the card stays as it was.
+    Whether the change was made."""
     try:
         change()
     except SchemabotError as exc:
-        tell(client, channel, user, exc.text)
-        return
+        reply(exc.text)
+        return False
     services.refresh_card(revision)
+    return True

@@ -25,6 +25,9 @@ def register(app: App, services: Services) -> None:
             )
             for snap in services.pending()
         ]
-        client.views_publish(user_id=event["user"], view=home_view(items))
+        # Slack sends the person's Home view along once one was published for them.
+        first_open = event.get("view") is None
+        view = home_view(items, services.settings.channel, first_open=first_open)
+        client.views_publish(user_id=event["user"], view=view)
 
     app.event("app_home_opened")(app_home_opened_callback)

@@ -7,8 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.core.text import Fenced, Text
 from bot.errors import SchemabotError
-from bot.slack.dialogs import REASON_BLOCK, REASON_INPUT, REQUEST_CHANGES_VIEW
+from bot.slack.dialogs import REASON_BLOCK, REASON_INPUT, REQUEST_CHANGES_VIEW, field_errors
+from bot.slack.limits import revision_of_ref
 from bot.wiring import Services
 from handlers.actions import known_revision
 from handlers.replies import tell
@@ -18,18 +20,25 @@ def register(app: App, services: Services) -> None:
     def request_changes_view_callback(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
+        # The ack may carry a refusal, so this runs before it: memory only, nothing slow.
         reason = _entered(view, REASON_BLOCK, REASON_INPUT)
-        if not reason.strip():
-            ack(response_action="errors", errors={REASON_BLOCK: "Say what should change."})
+        user = str(body["user"]["id"])
+        ref = str(view["private_metadata"])
+        remembered = revision_of_ref(ref, services.reviews.remembered()) or ref
+        refusal = services.change_request_refusal(remembered, user, reason)
+        if refusal is not None:
+            # The modal stays open with the reason in it, the refusal under it.
+            ack(response_action="errors", errors=field_errors(REASON_BLOCK, refusal))
             return
         ack()
-        revision = known_revision(services, str(view["private_metadata"]))
-        user = str(body["user"]["id"])
-        authors = services.authors_of(revision)
+        revision = known_revision(services, ref)
         try:
-            services.reviews.request_changes(revision, user, authors, reason)
+            services.reviews.request_changes(revision, user, services.authors_of(revision), reason)
         except SchemabotError as exc:
-            tell(client, services.settings.channel, user, exc.text)
+            # The review changed since the modal opened. The modal is closed by now, so the
+            # reason goes back to its writer with the refusal.
+            unrecorded = Text(exc.text, "\nYour reason, not recorded:", Fenced(reason))
+            tell(client, services.settings.channel, user, unrecorded)
             return
         services.refresh_card(revision)
 

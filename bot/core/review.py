@@ -277,22 +277,40 @@ def approve(
     return NewVerdict(revision, user, "approve", None, record.blob_sha, state.bundle)
 
 
-def request_changes(
-    state: ReviewState, policy: ReviewPolicy, user: str, authors: Collection[str], reason: str
-) -> NewVerdict:
+def may_request_changes(
+    state: ReviewState, policy: ReviewPolicy, user: str, authors: Collection[str]
+) -> RevisionRecord:
+    """Raises ReviewError unless `user` may request changes: the review is open, and they are
+    an approver or one of the authors. Asked when the modal opens and again with the reason."""
     record = _open_for_review(state)
-    reason = reason.strip()
-    if not reason:
-        raise ReviewError("Say what should change: the reason is shown on the card.")
     if user not in authors and not policy.may_approve(user):
         raise ReviewError(
             Text(
                 "Only the configured approvers can request changes on ", Code(record.revision), "."
             )
         )
+    return record
+
+
+def request_changes(
+    state: ReviewState, policy: ReviewPolicy, user: str, authors: Collection[str], reason: str
+) -> NewVerdict:
+    record = may_request_changes(state, policy, user, authors)
     return NewVerdict(
-        record.revision, user, "request_changes", reason, record.blob_sha, state.bundle
+        record.revision,
+        user,
+        "request_changes",
+        change_request_reason(reason),
+        record.blob_sha,
+        state.bundle,
     )
+
+
+def change_request_reason(reason: str) -> str:
+    """The reason of a change request, as recorded; refused when there is none."""
+    if not reason.strip():
+        raise ReviewError("Say what should change: the reason is shown on the card.")
+    return reason.strip()
 
 
 def override_lint(

@@ -17,7 +17,7 @@ from slack_bolt import App, BoltResponse
 
 from bot.slack.acks_first import AcksFirst
 from bot.slack.deliveries import DeliveryWindow, delivery_key
-from bot.slack.early_ack import DISPATCH_THREADS, EarlyAckHandler
+from bot.slack.early_ack import DISPATCH_THREADS, EarlyAckHandler, acked_at_arrival_raw
 from bot.slack.http_door import slack_door
 from bot.slack.socket_mode import SocketModeFront
 from bot.wiring import Services
@@ -65,7 +65,7 @@ class SlackFront:
     def wsgi(self, signing_secret: str, health: Callable[[], bool] | None = None) -> WsgiApp:
         """`POST /slack/events` (signed Slack payloads only) and `GET /healthz`."""
         handler = EarlyAckHandler(self.app, EVENTS_PATH, self.acked, self.acks_first)
-        door = slack_door(handler, signing_secret)
+        door = slack_door(handler, signing_secret, checked_after_ack=acked_at_arrival_raw)
 
         def events(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
             with self.acks_first.arriving():

@@ -14,26 +14,25 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    CheckboxesElement,
     ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    Option,
     PlainTextObject,
     SectionBlock,
 )
 
-from bot.core.card import SHOWN_FIELDS, CardSnapshot, ChecklistLine, Finding, Level
+from bot.core.card import SHOWN_FIELDS, CardSnapshot, Finding, Level
 from bot.core.review import ReviewState, ReviewStatus
+from bot.core.status_report import needs
 from bot.core.text import Bold, Code, Text, User
+from bot.slack.checklist_view import checklist_blocks
 from bot.slack.limits import (
-    CHECKBOX_OPTIONS_LIMIT,
     CONFIRM_TEXT_LIMIT,
     FIELD_TEXT_LIMIT,
     HEADER_LIMIT,
-    OPTION_TEXT_LIMIT,
+    MESSAGE_TEXT_LIMIT,
     SECTION_TEXT_LIMIT,
     revision_ref,
 )
@@ -44,9 +43,6 @@ from bot.slack.sql_views import sql_blocks, tool_buttons
 APPROVE = "approve"
 REQUEST_CHANGES = "request_changes"
 WITHDRAW = "withdraw"
-CHECKLIST = "checklist"
-# Five checkbox groups of ten: a document with hundreds of items still makes a card.
-CHECKLIST_ITEMS_SHOWN = 50
 
 STATUS_EMOJI = {
     ReviewStatus.AWAITING: ":hourglass_flowing_sand:",
@@ -84,8 +80,11 @@ def context(block_id: str | None, text: Text | str) -> ContextBlock:
     return ContextBlock(block_id=block_id, elements=[shown])
 
 
-def review_card(snap: CardSnapshot) -> Message:
-    """The review card of one revision: what it is, what the bot found, where it stands."""
+def review_card(snap: CardSnapshot, checklist_iteration: str = "") -> Message:
+    """The review card of one revision: what it is, what the bot found, where it stands.
+
+    `checklist_iteration`: a new one when the card is sent again to undo a refused tick
+    (see bot/slack/checklist_view.py)."""
     from bot.slack.environment_views import environments_section
 
     pointer = Text("(see ", Code(snap.doc_path), ")")
@@ -117,14 +116,37 @@ def review_card(snap: CardSnapshot) -> Message:
     blocks.extend(sql_blocks(snap))
     blocks.extend(lock_blocks(snap))
     blocks.append(DividerBlock())
-    blocks.extend(_checklist_blocks(snap))
+    blocks.extend(checklist_blocks(snap, checklist_iteration))
     if snap.state.accepts_verdicts:
         blocks.append(_buttons(snap.revision))
     tools = tool_buttons(snap)
     if tools is not None:
         blocks.append(tools)
-    text = Text(f"Schema review: {snap.revision} - {snap.title} ({snap.state.status_line})")
-    return Message(render(text, SECTION_TEXT_LIMIT), blocks)
+    return Message(render(card_summary(snap), MESSAGE_TEXT_LIMIT), blocks)
+
+
+def card_summary(snap: CardSnapshot) -> Text:
+    """The card's top-level text, all that notifications and screen readers read of it:
+    the revision, where its review stands, its author, whether it breaks anything, and
+    what it still needs."""
+    state = snap.state
+    author = Text(User(snap.author_user)) if snap.author_user else Text(snap.author)
+    if snap.entry is None or not snap.field("Breaking Changes"):
+        breaking = "breaking changes not stated"
+    else:
+        breaking = "a breaking change" if snap.breaking else "not breaking"
+    missing = needs(snap)
+    if missing:
+        still = " Needs " + ", ".join(missing) + "."
+    elif state.accepts_verdicts and state.status is ReviewStatus.APPROVED:
+        still = " Ready to apply."
+    else:
+        still = ""
+    return Text(
+        f"Schema review: {snap.revision} - {snap.title}. {state.status_line}, by ",
+        author,
+        f", {breaking}.{still}",
+    )
 
 
 def degraded_card(revision: str, path: str | None, problem: Text | str) -> Message:
@@ -224,56 +246,6 @@ def _verdicts(state: ReviewState) -> Text:
     return Text.lines(lines)
 
 
-def checklist_action_id(index: int) -> str:
-    return f"{CHECKLIST}_{index}"
-
-
-def checklist_block_id(revision: str) -> str:
-    return f"{CHECKLIST}:{revision_ref(revision)}"
-
-
-def _checklist_blocks(snap: CardSnapshot) -> list[Block]:
-    blocks: list[Block] = []
-    manual = snap.manual_items
-    if manual:
-        blocks.append(section("checklist_title", Text(Bold("Migration checklist"))))
-        shown = manual[:CHECKLIST_ITEMS_SHOWN]
-        elements = []
-        for index in range(0, len(shown), CHECKBOX_OPTIONS_LIMIT):
-            chunk = shown[index : index + CHECKBOX_OPTIONS_LIMIT]
-            options = [_option(line) for line in chunk]
-            initial = [option for option, line in zip(options, chunk, strict=True) if line.done]
-            element = CheckboxesElement(
-                action_id=checklist_action_id(index // CHECKBOX_OPTIONS_LIMIT),
-                options=options,
-                initial_options=initial or None,
-            )
-            elements.append(element)
-        blocks.append(ActionsBlock(block_id=checklist_block_id(snap.revision), elements=elements))
-        if len(manual) > len(shown):
-            more = Text(
-                f"…and {len(manual) - len(shown)} more items in the checklist of ",
-                Code(snap.doc_path),
-                ", not shown here.",
-            )
-            blocks.append(context("checklist_more", more))
-    if snap.bot_items:
-        marks = [Text(f"{_box(line.done)} {line.entry.text}") for line in snap.bot_items]
-        blocks.append(
-            context("bot_checks", Text("Checked by schemabot:  ", Text.join("  ·  ", marks)))
-        )
-    return blocks
-
-
-def _box(done: bool) -> str:
-    return ":white_check_mark:" if done else ":white_large_square:"
-
-
-def _option(line: ChecklistLine) -> Option:
-    shown = clip(line.entry.text.strip() or line.entry.key, OPTION_TEXT_LIMIT)
-    return Option(value=line.entry.key, text=PlainTextObject(text=shown))
-
-
 def _buttons(revision: str) -> ActionsBlock:
     ref = revision_ref(revision)
     confirm = clip(
@@ -283,9 +255,8 @@ def _buttons(revision: str) -> ActionsBlock:
         block_id=f"review:{ref}",
         elements=[
             ButtonElement(text="Approve", action_id=APPROVE, value=ref, style="primary"),
-            ButtonElement(
-                text="Request changes", action_id=REQUEST_CHANGES, value=ref, style="danger"
-            ),
+            # The default style: `danger` is for what destroys, and this only asks.
+            ButtonElement(text="Request changes", action_id=REQUEST_CHANGES, value=ref),
             ButtonElement(
                 text="Withdraw my verdict",
                 action_id=WITHDRAW,

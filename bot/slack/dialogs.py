@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.text import Code, Text
+from bot.core.text import Code, Text, plain
 from bot.slack.cards import Message, section
 from bot.slack.limits import CONFIRM_TEXT_LIMIT, SECTION_TEXT_LIMIT, revision_ref
 from bot.slack.markup import clip, render
@@ -20,6 +20,9 @@ from bot.slack.markup import clip, render
 REQUEST_CHANGES_VIEW = "request_changes"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
+# Slack shows a submission's errors as plain text under the field, and documents no bound:
+# kept to what a confirm dialog holds, so it shows whole.
+FIELD_ERROR_LIMIT = CONFIRM_TEXT_LIMIT
 
 
 def request_changes_modal(revision: str) -> View:
@@ -44,6 +47,11 @@ def request_changes_modal(revision: str) -> View:
             ),
         ],
     )
+
+
+def field_errors(block_id: str, error: Text | str) -> dict[str, str]:
+    """A submission's `errors`, shown under the input block `block_id` of the modal."""
+    return {block_id: clip(plain(error), FIELD_ERROR_LIMIT)}
 
 
 ROLLBACK_CONFIRM = "rollback_confirm"

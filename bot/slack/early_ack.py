@@ -5,10 +5,10 @@ does with them: the listeners of those kinds call a bare `ack()` (an answer to a
 goes to its response_url) and Bolt acknowledges events itself. Bolt, though, spends about a
 millisecond of interpreter time on every request before its listener acks, and waits for
 that ack in 10 ms steps; in a burst of fifty, the last ack waits for all the others. So
-those kinds are acknowledged as soon as their signature and shape are checked, and Bolt
-handles them afterwards, in a pool, once the acks of a burst are out (`acks_first.py`).
-Modal submissions and everything else go through Bolt before the answer: their
-acknowledgement may carry errors or options.
+those kinds are acknowledged as soon as their signature is checked, and Bolt handles them
+afterwards, in a pool, once the acks of a burst are out (`acks_first.py`), if their shape
+is Slack's (`http_door.slack_payload`). Modal submissions and everything else go through
+Bolt before the answer: their acknowledgement may carry errors or options.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request.internals import parse_body
 
 from bot.slack.acks_first import AcksFirst
+from bot.slack.http_door import slack_payload
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def acked_at_arrival(body: dict[str, Any]) -> bool:
 
 
 def _acked_kind(payload_type: object, command: bool) -> bool:
-    return payload_type in {"event_callback", "block_actions"} or command
+    return payload_type in ("event_callback", "block_actions") or command
 
 
 def acked_at_arrival_raw(body: str, content_type: str | None) -> bool:
@@ -59,9 +60,10 @@ def acked_at_arrival_raw(body: str, content_type: str | None) -> bool:
         if first_key is not None:
             return _acked_kind(first_key.group(1), False)
     try:
-        return acked_at_arrival(parse_body(body, content_type))
-    except ValueError:
-        return False  # Bolt answers what it cannot read
+        parsed = parse_body(body, content_type)
+    except (ValueError, RecursionError):
+        return False  # the door answers what it cannot read
+    return isinstance(parsed, dict) and acked_at_arrival(parsed)
 
 
 def dispatch_acked(app: App, request: BoltRequest) -> None:
@@ -97,4 +99,8 @@ class EarlyAckHandler(SlackRequestHandler):
         return self.app.dispatch(BoltRequest(body=body, query=query, headers=headers))
 
     def _dispatch(self, body: str, query: str, headers: dict[str, Any]) -> None:
+        content_type = headers.get("content-type")
+        if not slack_payload(body, content_type if isinstance(content_type, str) else None):
+            log.warning("dropped a signed request acknowledged at arrival: not a Slack payload")
+            return
         dispatch_acked(self.app, BoltRequest(body=body, query=query, headers=headers))

@@ -1,12 +1,21 @@
 """The HTTP way in for Slack requests: the signature checked before the body is read as
-anything, and bodies that are not Slack payloads turned away, before Bolt sees them.
+anything, and bodies that are not Slack payloads turned away before Bolt sees them.
 
 Bolt parses a request before it checks the signature, and trusts the shape of what it
 parsed: bytes that are not UTF-8, a form whose `payload` is not JSON, or a field of an
 unexpected type made it answer 500 with a traceback in the log, signed or not. Here an
-unsigned, forged or stale request gets 401 unread; a signed body whose parts that Bolt or
-a listener reads are not shaped as Slack sends them gets 400; everything else goes to
-Bolt as it came, oddities in parts nobody reads included.
+unsigned, forged or stale request gets 401 unread. A signed one is Slack's: the kinds
+acknowledged at arrival (clicks, commands, events: `early_ack.py`) get their empty 200 at
+once and their shape is checked after the ack, before Bolt sees them, a malformed one
+dropped with a warning; any other kind (a modal's submission, whose ack may carry errors)
+is checked first, and a body whose parts that Bolt or a listener reads are not shaped as
+Slack sends them gets 400. Oddities in parts nobody reads go to Bolt as they came.
+
+Why the shape waits for clicks: a click carries the whole card, URL-encoded, and decoding
+and walking it took 0.4 ms of the one interpreter per 11.5 KiB click, more for fifty than
+a bare server's whole burst. The signature alone takes 0.01 ms. What it costs: a signed
+click of the wrong shape, which Slack does not send, is answered 200 and dropped instead
+of 400; the clicker sees nothing happen either way, and the log says why.
 """
 
 from __future__ import annotations
@@ -91,8 +100,15 @@ _REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def slack_door(bolt: WsgiApp, signing_secret: str) -> WsgiApp:
-    """`bolt` behind the checks above, for `POST /slack/events`."""
+def slack_door(
+    bolt: WsgiApp,
+    signing_secret: str,
+    checked_after_ack: Callable[[str, str | None], bool] = lambda body, content_type: False,
+) -> WsgiApp:
+    """`bolt` behind the checks above, for `POST /slack/events`.
+
+    `checked_after_ack(body, content_type)`: whether `bolt` acknowledges this request at
+    arrival and checks its shape (`slack_payload`) after the ack itself."""
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     def door(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -105,7 +121,9 @@ def slack_door(bolt: WsgiApp, signing_secret: str) -> WsgiApp:
         body: bytes = environ["wsgi.input"].read(length) if length > 0 else b""
         if verifier is None or not _signed(verifier, body, environ):
             return _answer(start_response, "401 Unauthorized", "invalid request")
-        if not _slack_payload(body, environ.get("CONTENT_TYPE")):
+        # The signature check decoded it: a signed body is UTF-8.
+        text, content_type = body.decode("utf-8"), environ.get("CONTENT_TYPE")
+        if not checked_after_ack(text, content_type) and not slack_payload(text, content_type):
             log.warning("refused a signed request whose body is not a Slack payload")
             return _answer(start_response, "400 Bad Request", "malformed request")
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
@@ -127,10 +145,10 @@ def _signed(verifier: SignatureVerifier, body: bytes, environ: WSGIEnvironment) 
         return False
 
 
-def _slack_payload(body: bytes, content_type: str | None) -> bool:
+def slack_payload(body: str, content_type: str | None) -> bool:
     """Whether Bolt will read `body` as a payload of the shape Slack sends."""
     try:
-        payload = parse_body(body.decode("utf-8"), content_type)
+        payload = parse_body(body, content_type)
         return (
             isinstance(payload, dict)
             and bool(payload)

@@ -21,6 +21,7 @@ ELLIPSIS = "…"
 FENCE = "```"
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,40}")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,40}")
 _URL = re.compile(r"https?://[^\s<>|]+")
 # Slack has no escape for a backtick: inside a span it would end the span, so it is shown
 # as the look-alike MODIFIER LETTER GRAVE ACCENT; in a block, a zero-width space keeps
@@ -87,6 +88,13 @@ def mention(user_id: str) -> str:
     if _USER_ID.fullmatch(user_id):
         return f"<@{user_id}>"
     return escape(f"@{user_id}")
+
+
+def channel_link(channel_id: str) -> str:
+    """A link to a channel, shown by its name; anything but a channel id is shown as text."""
+    if _CHANNEL_ID.fullmatch(channel_id):
+        return f"<#{channel_id}>"
+    return escape(f"#{channel_id}")
 
 
 def link(url: str, label: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import threading
 from collections import defaultdict
 
@@ -52,6 +53,8 @@ class CardPublisher:
         self._degraded: set[str] = set()
         # What each card last showed, so a refresh that changes nothing calls no Slack.
         self._shown: dict[str, str] = {}
+        # The iteration of each card's checklist block id (see bot/slack/checklist_view.py).
+        self._checklist_iterations: dict[str, str] = {}
 
     @property
     def degraded(self) -> frozenset[str]:
@@ -84,12 +87,16 @@ class CardPublisher:
             self._authors[email] = user
         return str(user) if user else None
 
-    def publish(self, revision: str) -> CardRecord | None:
+    def publish(self, revision: str, *, reset_checklist: bool = False) -> CardRecord | None:
         """Post the card if it has none yet, else update it in place.
 
         A card that cannot be built, or that Slack refuses, is posted degraded (what failed,
         the file's path), so every revision shows up; a claim whose card was not posted is
         released on any failure, so a later scan posts it.
+
+        `reset_checklist`: a tick was refused, and the clicker's Slack still shows it. The
+        card is sent again even though nothing changed, its checkboxes under a new block id,
+        which is what makes Slack show them as the server has them.
         """
         with self._guard:
             lock = self._locks[revision]
@@ -102,6 +109,9 @@ class CardPublisher:
                 return None
             posted = False
             try:
+                if reset_checklist and card is not None:
+                    self._checklist_iterations[revision] = secrets.token_hex(4)
+                    self._shown.pop(revision, None)
                 message, whole = self._message(record)
                 if card is not None:
                     self._send(record, message, card, whole)
@@ -121,7 +131,8 @@ class CardPublisher:
         """The full card, or the degraded one when it cannot be built; and which it is."""
         try:
             snapshot = self.builder.build(record.revision, self.author_user(record), notified=True)
-            return review_card(snapshot), True
+            iteration = self._checklist_iterations.get(record.revision, "")
+            return review_card(snapshot, iteration), True
         except SchemabotError as exc:
             log.warning("the card of %s is degraded: %s", record.revision, exc)
             return degraded_card(record.revision, record.path, exc.text), False

@@ -26,6 +26,7 @@ from typing import Any, Protocol, Self, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.standin.mrkdwn import LiveMarkup, RepositoryText
+from bot.standin.view_answers import submission_answer_errors
 from bot.standin.web_methods import METHODS, SCOPES, Args, respond
 from bot.standin.workspace import (
     APP_TOKEN,
@@ -327,6 +328,21 @@ class FakeSlack:
                 self._repository_text.inspect("response_url", args)
             self._record(Call("response_url", args, None, status, body))
         return status, body, {}
+
+    def view_submission_answered(self, view: JSON, answer: object) -> Call:
+        """Slack reading the app's answer to a submission of `view` (as the payload carried
+        it): recorded as a call of the method `view_submission`, not ok (with the reasons)
+        when Slack would refuse it and show the person its own generic error instead."""
+        with self._lock:
+            stored = self._workspace.views.get(str(view.get("id")), view)
+            problems = submission_answer_errors(stored, answer)
+            body: JSON = {"ok": not problems}
+            if problems:
+                body |= {"error": "invalid_response", "problems": problems}
+            args = dict(answer) if isinstance(answer, dict) else {}
+            call = Call("view_submission", args, None, 200, body)
+            self._record(call)
+        return call
 
     def _record(self, call: Call) -> None:
         self._calls.append(call)

@@ -255,7 +255,14 @@ def respond(ws: Workspace, hook: Hook, body: Args) -> None:
     elif body.get("response_type") == "in_channel":
         ws.post(hook.channel, text or "", blocks or [], body.get("thread_ts"))
     else:
-        ws.post_ephemeral(hook.channel, hook.user, text or "", blocks or [], body.get("thread_ts"))
+        ws.post_ephemeral(
+            hook.channel,
+            hook.user,
+            text or "",
+            blocks or [],
+            body.get("thread_ts"),
+            member_only=False,
+        )
 
 
 METHODS: Final[dict[str, Method]] = {

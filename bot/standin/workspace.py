@@ -214,11 +214,20 @@ class Workspace:
         message.reactions.append(name)
 
     def post_ephemeral(
-        self, channel_id: str, user: str, text: str, blocks: list[JSON], thread_ts: str | None
+        self,
+        channel_id: str,
+        user: str,
+        text: str,
+        blocks: list[JSON],
+        thread_ts: str | None,
+        *,
+        member_only: bool = True,
     ) -> str:
+        """`member_only`: chat.postEphemeral reaches channel members only; a response_url
+        reaches the person who acted wherever they acted, member or not."""
         if user not in self.users:
             raise SlackError("user_not_found")
-        if user not in self.members[channel_id]:
+        if member_only and user not in self.members[channel_id]:
             raise SlackError("user_not_in_channel")
         ts = self.next_ts()
         self.ephemerals.append(Ephemeral(channel_id, user, ts, text, with_ids(blocks), thread_ts))

@@ -10,6 +10,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from bot.standin.signing import (
     slash_command,
     view_submission,
 )
+from tests.support.card_reading import settled
 from tests.support.chaos import (
     raw_post,
     state_rows,
@@ -265,3 +267,45 @@ def test_signed_malformed_payloads_get_no_5xx(slackbot: SlackBot) -> None:
     slackbot.wait_for(lambda: f"<@{SECOND_REVIEWER}>" in card_text(slackbot.card(REVISION)))
     # Handlers that got a signed payload missing what they need logged it; that is all.
     slackbot.forget_errors()
+
+
+def test_a_signed_click_of_the_wrong_shape_is_acked_then_dropped(
+    slackbot: SlackBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    slackbot.review_pending()
+    card = slackbot.card(REVISION)
+    click = button_click(
+        "approve",
+        message=card.as_slack(),
+        channel_id=CHANNEL,
+        user_id=REVIEWER,
+        response_url=slackbot.fake.response_url(CHANNEL, REVIEWER, card.ts),
+    )
+    # Slack sends a list of actions; Bolt would fail on an object.
+    click["actions"] = {"action_id": "approve"}
+    updates = len(slackbot.fake.calls("chat.update"))
+
+    # Signed, so Slack's: acknowledged at once, its shape checked after the ack.
+    acked = slackbot.post(encoded("interactive", click).decode())
+
+    assert (acked.status, acked.body) == (200, b"")
+    settled(slackbot, lambda: len(slackbot.fake.calls("chat.update")) == updates)
+    assert slackbot.services.store.current_verdicts(REVISION) == []
+    assert "dropped a signed request acknowledged at arrival" in caplog.text
+    assert slackbot.fake.calls("response_url") == []
+
+
+def test_a_signed_submission_of_the_wrong_shape_is_refused_before_bolt(
+    slackbot: SlackBot,
+) -> None:
+    slackbot.review_pending()
+    slackbot.click("request_changes", REVIEWER, REVISION)
+    modal = slackbot.wait_for(lambda: slackbot.fake.views_opened)[-1]
+    submission = view_submission(modal, {REASON_BLOCK: "Split it"}, user_id=REVIEWER)
+    # Its ack may carry errors, so it is read before Bolt runs, and answered 400.
+    submission["view"]["state"] = "values"
+
+    refused = slackbot.post(encoded("interactive", submission).decode())
+
+    assert refused.status == 400
+    assert slackbot.services.store.current_verdicts(REVISION) == []

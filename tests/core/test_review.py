@@ -94,7 +94,21 @@ def test_closed_reviews_take_no_verdict(
 
 def test_a_change_request_needs_a_reason() -> None:
     with pytest.raises(ReviewError, match="Say what should change"):
-        review.request_changes(state_of(), POLICY, "U2", None, "  ")
+        review.request_changes(state_of(), POLICY, "U2", (), "  ")
+
+
+def test_who_may_request_changes_is_decided_before_the_reason() -> None:
+    approvers = ReviewPolicy(frozenset({"U2"}), frozenset(), required_approvals=1)
+
+    assert review.may_request_changes(state_of(), approvers, "U2", ()).revision == REV
+    # An author may hold their own revision back; anyone else must be an approver.
+    assert review.may_request_changes(state_of(), approvers, "U9", {"U9"}).revision == REV
+    with pytest.raises(ReviewError, match="Only the configured approvers"):
+        review.may_request_changes(state_of(), approvers, "U9", ())
+    with pytest.raises(ReviewError, match="Only the configured approvers"):
+        review.request_changes(state_of(), approvers, "U9", (), "  ")
+    with pytest.raises(ReviewError, match="removed"):
+        review.may_request_changes(state_of(removed_at=AT), approvers, "U2", ())
 
 
 def test_a_withdrawal_needs_a_standing_verdict() -> None:

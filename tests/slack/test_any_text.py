@@ -202,13 +202,14 @@ def test_the_home_tab(snaps: list[CardSnapshot], needs: list[str]) -> None:
     items = [
         HomeItem(snap, tuple(needs), PERMALINK if n % 2 else None) for n, snap in enumerate(snaps)
     ]
-    shown = view(home_view(items))
+    shown = view(home_view(items, "C0REVIEW01", first_open=True))
     assert view_errors(shown, expected_type="home") == []
     texts = list(mrkdwn_texts(shown))
     # A link to a card, labelled with its revision (escaped: no `<` or `>` in the label).
     links = {t for text in texts for t in live_tokens(text) if t.startswith(f"<{PERMALINK}|")}
     mentions = set().union(*(mentions_in(snap) for snap in snaps)) if snaps else set()
-    only_the_bots_markup(texts, links | mentions)
+    # The review channel, which the bot names from its settings.
+    only_the_bots_markup(texts, links | mentions | {"<#C0REVIEW01>"})
 
 
 @SETTINGS

@@ -68,6 +68,12 @@ def test_apply_through_slack_migrates_and_pushes_the_status(
     text = card_text(bot.card(REVISION))
     assert ":rocket: *Applied*" in text
     assert "Approve" not in [b.get("block_id") for b in bot.card(REVISION).blocks]
+    # The review is closed: its checklist is text, as it was left, no longer boxes.
+    blocks = bot.card(REVISION).blocks
+    assert not [b for b in blocks if str(b.get("block_id")).startswith("checklist:")]
+    [checklist] = [b["text"]["text"] for b in blocks if b.get("block_id") == "checklist"]
+    assert "(the review is applied: no more ticks)" in checklist
+    assert f":white_check_mark: Code review completed (<@{REVIEWER}>)" in checklist
 
 
 def test_an_apply_with_unmet_gates_lists_them_all_to_the_asker_only(

@@ -176,14 +176,15 @@ def test_the_home_tab_and_the_modal_are_valid_views(services: Services, dev: Dev
     link = "https://schemabot-test.slack.com/archives/C0REVIEW01/p1700000000000100"
     items = [HomeItem(snapshot, ("1 more approval", "17 checklist item(s) ticked"), link)] * 40
 
-    empty = home_view([]).to_dict()
-    full = home_view(items).to_dict()
+    empty = home_view([], None).to_dict()
+    full = home_view(items, None, first_open=True).to_dict()
     modal = request_changes_modal(REVISION).to_dict()
 
     assert view_errors(empty, expected_type="home") == []
     assert "Nothing is pending. :tada:" in texts(empty["blocks"])
     assert view_errors(full, expected_type="home") == []
     assert len(full["blocks"]) <= LIMITS["view.blocks"]
-    assert "/schema list" in texts(full["blocks"])[-1]
+    assert "/schema list" in texts(full["blocks"])[-2]
+    assert texts(full["blocks"])[0] == "Welcome to schemabot"
     assert view_errors(modal, expected_type="modal") == []
     assert (modal["callback_id"], modal["private_metadata"]) == ("request_changes", REVISION)

@@ -19,6 +19,7 @@ from bot.slack.diagnosis import slack_checks
 from bot.standin.signing import event_callback, slash_command
 from bot.standin.web_methods import SCOPES
 from handlers import register
+from handlers.commands import HELP
 from tests.support.card_reading import settled
 from tests.support.paths import REPO_ROOT
 from tests.support.slackbot import (
@@ -132,6 +133,16 @@ def test_the_manifest_describes_the_app(manifest: dict[str, Any]) -> None:
         settings["event_subscriptions"]["request_url"],
     ]
     assert urls == [PLACEHOLDER_URL] * 3
+
+
+def test_the_usage_hint_lists_every_subcommand(manifest: dict[str, Any]) -> None:
+    [schema] = manifest["features"]["slash_commands"]
+    hint = schema["usage_hint"]
+    listed = {words.split()[0] for words in hint.split("|")}
+
+    # Slack's manifest reference: a usage hint holds at most 1,000 characters.
+    assert len(hint) <= 1000
+    assert listed == set(re.findall(r"`/schema ([\w-]+)", HELP))
 
 
 # -- the manifest and the listeners -----------------------------------------------------

@@ -74,7 +74,13 @@ def test_a_removed_revision_closes_its_card(slackbot: SlackBot) -> None:
     assert not [b for b in card.blocks if b.get("block_id") == f"review:{REVISION}"]
     # A click on the card as someone still saw it is refused to them.
     stale = posted.as_slack()
-    payload = button_click("approve", message=stale, channel_id=CHANNEL, user_id=REVIEWER)
+    payload = button_click(
+        "approve",
+        message=stale,
+        channel_id=CHANNEL,
+        user_id=REVIEWER,
+        response_url=slackbot.fake.response_url(CHANNEL, REVIEWER, posted.ts),
+    )
     slackbot.deliver("interactive", payload)
     assert "removed" in ephemeral_to(slackbot, REVIEWER)
     assert approvals(slackbot) == []

@@ -106,6 +106,17 @@ def test_response_urls_reply_ephemerally_or_replace_the_original(
     assert [c.ok for c in fake.calls("response_url")] == [True, True]
 
 
+def test_a_response_url_reaches_who_acted_even_outside_the_channel(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    # Bob reads the channel without being a member: chat.postEphemeral cannot reach him,
+    # the response_url of his click does.
+    answer = WebhookClient(fake.response_url(REVIEW, BOB)).send(text="Only approvers may")
+
+    assert answer.status_code == 200
+    assert [e.text for e in fake.ephemerals(BOB)] == ["Only approvers may"]
+
+
 def test_a_response_url_takes_five_answers_and_expires(fake: FakeSlack) -> None:
     used, later = fake.response_url(REVIEW, ADA), fake.response_url(REVIEW, ADA)
 
@@ -215,6 +226,37 @@ def test_a_bolt_app_takes_every_payload_as_slack_would_send_it(
         f"home of {ADA}",
     ]
     assert [e.text for e in fake.ephemerals(ADA)] == ["noted"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (None, None),
+        ({}, None),
+        ({"response_action": "clear"}, None),
+        ({"response_action": "errors", "errors": {"reason": "Say why"}}, None),
+        ({"response_action": "update", "view": reason_modal("Thanks")}, None),
+        ({"response_action": "errors", "errors": {"reason_input": "x"}}, "not an input block"),
+        ({"response_action": "errors", "errors": {"reason": ""}}, "not a message"),
+        ({"response_action": "errors", "errors": {}}, "at least one input block"),
+        ({"response_action": "close"}, "unknown response_action"),
+        ({"response_action": "push", "view": reason_modal("x" * 25)}, "25"),
+        (["errors"], "not a JSON object"),
+    ],
+)
+def test_an_answer_to_a_submission_is_read_as_slack_reads_it(
+    fake: FakeSlack, client: WebClient, answer: object, problem: str | None
+) -> None:
+    modal = client.views_open(trigger_id=new_trigger_id(), view=reason_modal())["view"]
+
+    answered = fake.view_submission_answered(modal, answer)
+
+    assert fake.calls("view_submission") == [answered]
+    if problem is None:
+        assert answered.ok
+    else:
+        assert answered.error == "invalid_response"
+        assert problem in " ".join(answered.response["problems"])
 
 
 def test_view_submission_refuses_inputs_the_modal_lacks() -> None:

@@ -26,8 +26,19 @@ def block(card: Message, block_id: str) -> dict[str, Any]:
     return found[0]
 
 
+def checklist_block(card: Message) -> dict[str, Any]:
+    """The checkboxes' block: `checklist:<revision>`, with an iteration after a refused tick."""
+    found = [
+        b
+        for b in card.blocks
+        if b.get("type") == "actions" and str(b.get("block_id")).startswith(f"checklist:{REVISION}")
+    ]
+    assert len(found) == 1, f"{len(found)} checklist blocks on the card"
+    return found[0]
+
+
 def checkboxes(card: Message) -> list[dict[str, Any]]:
-    elements: list[dict[str, Any]] = block(card, f"checklist:{REVISION}")["elements"]
+    elements: list[dict[str, Any]] = checklist_block(card)["elements"]
     return elements
 
 

@@ -393,20 +393,33 @@ class SlackBot:
         )
 
     def home(self, user: str) -> Delivery:
-        """`user` opens the app's Home tab."""
-        return self.deliver("events_api", event_callback(app_home_opened(user)))
+        """`user` opens the app's Home tab (the event carries their Home view once the bot
+        published one for them, as Slack's does)."""
+        published = user in self.fake.home_views
+        return self.deliver(
+            "events_api", event_callback(app_home_opened(user, published=published))
+        )
 
     def deliver(self, kind: Kind, payload: JSON | dict[str, str]) -> Delivery:
-        """Send a payload as Slack does: a signed POST, or an envelope in Socket Mode."""
+        """Send a payload as Slack does: a signed POST, or an envelope in Socket Mode.
+
+        The answer to a modal's submission is read as Slack reads it (FakeSlack records it
+        as a `view_submission` call); one Slack would refuse fails the test.
+        """
         if self.socket_mode:
-            return self._envelope(kind, payload)
-        if kind == "slash_commands":
-            body = urlencode(payload)
+            delivery = self._envelope(kind, payload)
+        elif kind == "slash_commands":
+            delivery = self.post(urlencode(payload), kind=kind)
         elif kind == "interactive":
-            body = urlencode({"payload": json.dumps(payload)})
+            delivery = self.post(urlencode({"payload": json.dumps(payload)}), kind=kind)
         else:
-            body = json.dumps(payload)
-        return self.post(body, kind=kind)
+            delivery = self.post(json.dumps(payload), kind=kind)
+        if kind == "interactive" and payload.get("type") == "view_submission":
+            view = payload["view"]
+            assert isinstance(view, dict)
+            answered = self.fake.view_submission_answered(view, delivery.json)
+            assert answered.ok, f"Slack refuses this answer to a submission: {answered.response}"
+        return delivery
 
     def post(
         self,
