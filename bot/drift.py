@@ -135,7 +135,8 @@ class DriftChecker:
         for version in versions:
             chain |= graph.ancestors(version)
         first = self.store.get_meta(FIRST_SCAN_COMMIT)
-        history = self.repository.revision_blobs_at(first, main) if first else {}
+        at_first = self.repository.revision_blobs_at(first, main) if first else {}
+        history = {rev: found for rev, found in at_first.items() if self._was_history(rev)}
         applied: dict[str, str] = {}
         latest: Bundle | None = None
         for rev in sorted(chain):
@@ -157,6 +158,12 @@ class DriftChecker:
             )
         blobs = vouched_blobs(chain, applied, {rev: blob for rev, (_, blob) in history.items()})
         return environment, blobs
+
+    def _was_history(self, revision: str) -> bool:
+        """Whether the first scan took `revision` as production's history (not one pending
+        review then, whose bytes nobody approved)."""
+        record = self.store.get_revision(revision)
+        return record is not None and record.history
 
     def _build(
         self,

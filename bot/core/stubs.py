@@ -64,14 +64,14 @@ def vouched_blobs(
     chain: Iterable[str], applied: Mapping[str, str], first_scan: Mapping[str, str]
 ) -> dict[str, str]:
     """For each revision of `chain`, the bytes schemabot can vouch for: those it applied
-    (approved), else those on the main branch when it first looked (production's history).
+    (approved), else those of production's history as the first scan found it.
     Raises StubError naming the revisions it can vouch for neither way."""
     found = {rev: applied.get(rev) or first_scan.get(rev) for rev in chain}
     unknown = sorted(rev for rev, blob in found.items() if blob is None)
     if unknown:
         raise StubError(
             f"schemabot can vouch for no bytes of {', '.join(unknown[:5])}: neither applied by "
-            "it nor on the main branch when it first looked"
+            "it nor production's history when it first looked"
         )
     return {rev: blob for rev, blob in found.items() if blob is not None}
 

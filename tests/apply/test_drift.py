@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import create_engine, text
 
 from bot.apply.applier import Applier
@@ -149,3 +151,20 @@ def test_drift_runs_no_byte_nobody_approved(team: Team, tmp_path: Path) -> None:
 
     assert report.error is None, report.error
     assert not marker.exists()
+
+
+def test_a_revision_pending_at_the_first_scan_and_migrated_by_hand_is_not_vouched_for(
+    team: Team,
+) -> None:
+    """The first scan vouches for production's history only: a revision that was waiting
+    for review then, and that someone ran on the database by hand since, has no bytes
+    schemabot may build a chain from."""
+    config = Config(str(team.dev.root / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", team.production)
+    command.upgrade(config, REVISION)
+    assert team.services.drift is not None
+
+    report = team.services.drift.check(environment_named(team.services.settings, None))
+
+    assert report.error is not None and REVISION in plain(Text(report.error))
+    assert "vouch" in plain(Text(report.error))
