@@ -24,6 +24,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,7 @@ class DriftChecker:
         self.main_branch = main_branch
         self.layout = layout
         self._chains: OrderedDict[tuple[str, frozenset[str]], SchemaShape] = OrderedDict()
+        self._in_flight: dict[str, Future[DriftReport]] = {}
         self._lock = threading.Lock()
 
     def checks(self, where: Environment) -> bool:
@@ -92,7 +94,31 @@ class DriftChecker:
 
     def check(self, where: Environment) -> DriftReport:
         """The environment's drift now; never raises for what the environment or the
-        repository cause (the report says why it could not be checked)."""
+        repository cause (the report says why it could not be checked).
+
+        One check per environment runs at a time: whoever asks while one runs (fifty
+        `/schema drift` at once, an apply's gate, the schedule) gets its report, so a
+        channel cannot fill a server with scratch databases."""
+        with self._lock:
+            running = self._in_flight.get(where.name)
+            mine = running is None
+            if running is None:
+                running = self._in_flight[where.name] = Future()
+        if not mine:
+            return running.result()
+        try:
+            report = self._check(where)
+        except BaseException as exc:
+            running.set_exception(exc)
+            raise
+        else:
+            running.set_result(report)
+            return report
+        finally:
+            with self._lock:
+                del self._in_flight[where.name]
+
+    def _check(self, where: Environment) -> DriftReport:
         versions: frozenset[str] = frozenset()
         try:
             if not where.database_url or not self.checks(where):

@@ -200,6 +200,7 @@ class RunningBot:
         if self.services.environment_watch is not None:
             self.services.environment_watch.stop()
         self.services.workers.shutdown(wait=True)
+        self.services.drift_workers.shutdown(wait=True)
         self.services.store.close()
 
 

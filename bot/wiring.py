@@ -80,6 +80,10 @@ class Services:
     workers: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="apply")
     )
+    drift_workers: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="drift")
+    )
+    """`/schema drift` and `override-drift`: anyone may ask, so never in the apply workers."""
     # The authors of each revision as last looked up, for checks made before an ack; the
     # lock is held for a dict's get or set, never across any work.
     _authors_read: dict[str, frozenset[str]] = field(default_factory=dict)

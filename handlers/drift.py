@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 def show(services: Services, environment: str | None, reply: PrivateReply) -> None:
     where = environment_named(services.settings, environment)
     reply(Text("Checking ", Code(where.name), " for drift: building its migrations…"))
-    services.workers.submit(_answer, services, reply, lambda: drift_text(services, where.name))
+    services.drift_workers.submit(
+        _answer, services, reply, lambda: drift_text(services, where.name)
+    )
 
 
 def override(services: Services, ident: str, user: str, reason: str, reply: PrivateReply) -> None:
@@ -37,7 +39,7 @@ def override(services: Services, ident: str, user: str, reason: str, reply: Priv
             ".",
         )
 
-    services.workers.submit(_answer, services, reply, accepted)
+    services.drift_workers.submit(_answer, services, reply, accepted)
 
 
 def drift_text(services: Services, environment: str) -> Text:

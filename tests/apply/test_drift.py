@@ -3,6 +3,7 @@ touches, overridden with a reason (audited), and told to the channel once."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,8 +22,16 @@ from bot.drift_schedule import DriftSchedule
 from bot.environments import environment_named
 from bot.errors import SchemabotError
 from bot.schedule import parse_schedule
+from bot.wiring import build_services
 from tests.conftest import FixedClock
-from tests.support.applyteam import APPLIER, REVIEWER, Team, approve_and_tick, production_versions
+from tests.support.applyteam import (
+    APPLIER,
+    REVIEWER,
+    TODAY,
+    Team,
+    approve_and_tick,
+    production_versions,
+)
 
 REVISION = DEMO_PENDING.revision
 
@@ -168,3 +177,30 @@ def test_a_revision_pending_at_the_first_scan_and_migrated_by_hand_is_not_vouche
 
     assert report.error is not None and REVISION in plain(Text(report.error))
     assert "vouch" in plain(Text(report.error))
+
+
+def test_checks_asked_at_once_share_one_build(team: Team, tmp_path: Path) -> None:
+    """Fifty `/schema drift` at once must not make fifty scratch databases: whoever asks
+    while a check runs gets its report. The team's env.py (as the bot first saw it) notes
+    the process it runs in: a build is one child."""
+    runs = tmp_path / "env-runs.txt"
+    env = (team.dev.root / "migrations" / "env.py").read_text(encoding="utf-8")
+    team.dev.write(
+        "migrations/env.py",
+        f"import os\nopen({str(runs)!r}, 'a').write('%d\\n' % os.getpid())\n" + env,
+        message="env.py notes each run",
+    )
+    team.dev.push()
+    settings = replace(team.services.settings, workdir=tmp_path / "fresh")
+    services = build_services(settings, clock=lambda: TODAY)
+    services.scanner.run()
+    assert services.drift is not None
+    drift = services.drift
+    production = environment_named(settings, None)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        reports = list(pool.map(lambda _: drift.check(production), range(6)))
+    services.store.close()
+
+    assert all(report.error is None and report.differences == () for report in reports)
+    assert len(set(runs.read_text().split())) == 1  # one child: one build
