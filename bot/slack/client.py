@@ -44,36 +44,29 @@ def idempotent(request: HttpRequest) -> bool:
     return urlsplit(request.url).path.rsplit("/", 1)[-1] in IDEMPOTENT_METHODS
 
 
-class IdempotentServerErrorRetryHandler(ServerErrorRetryHandler):
+class IdempotentOnly:
+    """A retry handler's mixin: a request is tried again only if it is idempotent."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        retry = super()._can_retry  # type: ignore[misc]
+        return idempotent(request) and bool(
+            retry(state=state, request=request, response=response, error=error)
+        )
+
+
+class IdempotentServerErrorRetryHandler(IdempotentOnly, ServerErrorRetryHandler):
     """Tries a 5xx answer again, for idempotent methods only."""
 
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return idempotent(request) and bool(
-            super()._can_retry(state=state, request=request, response=response, error=error)
-        )
 
-
-class IdempotentConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+class IdempotentConnectionErrorRetryHandler(IdempotentOnly, ConnectionErrorRetryHandler):
     """Tries a dropped connection again, for idempotent methods only."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return idempotent(request) and bool(
-            super()._can_retry(state=state, request=request, response=response, error=error)
-        )
 
 
 def slack_client(settings: Settings) -> WebClient:
