@@ -25,12 +25,11 @@ from bot.git.script_location import ScriptLocation, layout_location
 from bot.migrations.runner import Checkout, MigrationRunner
 from bot.migrations.sandbox import probe
 from bot.migrations.schema_copy import find_tool, server_major
-from bot.migrations.sql_preview import PREVIEW_TIMEOUT_SECONDS, dialect_url
 from bot.migrations.squawk import squawk_version
 from bot.migrations.versions import DatabaseUnavailable, current_versions
 from bot.redact import Redactor
 from bot.slack.diagnosis import slack_checks
-from bot.wiring import private_paths
+from bot.wiring import preview_runner, private_paths
 
 
 @dataclass
@@ -48,14 +47,7 @@ def diagnose(settings: Settings) -> Iterator[Check]:
     redact = settings.redactor()
     found = _Found()
     clone = Clone(settings.repo_url or "", settings.clone_dir, redact)
-    runner = MigrationRunner(
-        dialect_url(settings.database_url),
-        redact,
-        timeout_seconds=PREVIEW_TIMEOUT_SECONDS,
-        python=settings.migration_interpreter,
-        layout=settings.alembic_layout,
-        settings_env=settings.preview_settings(),
-    )
+    runner = preview_runner(settings, redact)
     checks: list[tuple[str, Callable[[], Iterator[Check] | Check]]] = [
         ("settings", lambda: _required(settings)),
         ("slack", lambda: slack_checks(settings)),

@@ -248,6 +248,18 @@ def previewed(mode: str, on_main: bool) -> bool:
     return mode == "all" or (mode == "main" and on_main)
 
 
+def preview_runner(settings: Settings, redact: Redactor) -> MigrationRunner:
+    """Alembic for previews: the dialect only, never a URL, with the preview settings."""
+    return MigrationRunner(
+        dialect_url(settings.database_url),
+        redact,
+        timeout_seconds=PREVIEW_TIMEOUT_SECONDS,
+        python=settings.migration_interpreter,
+        layout=settings.alembic_layout,
+        settings_env=settings.preview_settings(),
+    )
+
+
 def private_paths(settings: Settings) -> tuple[Path, ...]:
     """schemabot's own files, which no preview may read."""
     state = settings.state_db_path
@@ -335,14 +347,7 @@ def build_services(
         sql=SqlReviewer(
             clone,
             store,
-            MigrationRunner(
-                dialect_url(settings.database_url),
-                redact,
-                timeout_seconds=PREVIEW_TIMEOUT_SECONDS,
-                python=settings.migration_interpreter,
-                layout=settings.alembic_layout,
-                settings_env=settings.preview_settings(),
-            ),
+            preview_runner(settings, redact),
             functools.cache(lambda: probe(private_paths(settings), settings.migration_interpreter)),
             settings.lock_timeout_seconds,
             settings.squawk_exclude,
