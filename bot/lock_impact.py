@@ -1,6 +1,6 @@
 """Lock impact use cases: the report a card shows, the statistics it needs (read from
 production in the watcher's cycle and before an apply, never while a card renders), and the
-traces of approved revisions.
+traces of revisions that pass the gates about their bytes and review (approved, merged, ...).
 
 The decisions are the core's (bot/core/lock_report.py); this reads and writes the store and
 calls the adapters. Every database is taken by URL, with a label the store keeps its sizes
@@ -20,6 +20,7 @@ from bot.apply.lock_tracing import LockTracer
 from bot.config import Settings
 from bot.core.bundle import version_key
 from bot.core.checklist import classify
+from bot.core.lock_facts import LockTrace
 from bot.core.lock_reading import read_locks
 from bot.core.lock_report import LockReport, lock_report, locked_tables
 from bot.core.lock_review import LOCK_OVERRIDE, RunSettings, accept
@@ -67,17 +68,17 @@ class LockImpact:
         if review is None or review.sql is None or review.dialect != "postgresql":
             return None
         readings = read_locks(review.sql)
-        stats = self.store.table_stats(self.database, locked_tables(readings))
-        return lock_report(
-            readings, stats, self.store.lock_trace(revision, key), self.large_table_rows
-        )
+        trace = self.store.lock_trace(revision, key)
+        stats = self.store.table_stats(self.database, locked_tables(readings, trace))
+        return lock_report(readings, stats, trace, self.large_table_rows)
 
     def current_report(self, revision: str, refresh: bool = False) -> LockReport | None:
         """The report of the revision's bytes now; `refresh` reads the sizes first (before
         an apply)."""
         review, key = self.review(revision)
         if refresh and review is not None and review.sql is not None:
-            self.refresh_stats(locked_tables(read_locks(review.sql)), max_age=None)
+            trace = self.store.lock_trace(revision, key)
+            self.refresh_stats(locked_tables(read_locks(review.sql), trace), max_age=None)
         return self.report(revision, review, key)
 
     def refresh_stats(self, tables: Iterable[str], max_age: timedelta | None) -> bool:
@@ -107,16 +108,19 @@ class LockImpact:
 
     def cycle(self, revisions: Iterable[str]) -> list[str]:
         """The watcher's share: sizes of the tables pending revisions lock, kept fresh, and a
-        trace of each newly approved version. Returns the revisions whose card may change."""
+        trace of each version newly approved and merged (the tracer checks). Returns the
+        revisions whose card may change."""
         reports = {}
         for revision in revisions:
-            review, _ = self.review(revision)
+            review, key = self.review(revision)
             if review is not None and review.sql is not None:
-                reports[revision] = locked_tables(read_locks(review.sql))
+                trace = self.store.lock_trace(revision, key)
+                reports[revision] = locked_tables(read_locks(review.sql), trace)
         changed: list[str] = []
         tables = {table for found in reports.values() for table in found}
         if self.refresh_stats(tables, STATS_MAX_AGE):
             changed.extend(reports)
+        traced: set[str] = set()
         for revision in reports:
             if self.tracer is None:
                 break
@@ -129,7 +133,17 @@ class LockImpact:
                 changed.append(revision)
                 if trace.error is None:
                     self._tick(revision)
+                    traced.update(self._traced_tables(revision, trace))
+        # Tables only the trace saw (the offline SQL does not name them) are weighed too.
+        if traced - tables:
+            self.refresh_stats(traced - tables, max_age=None)
         return list(dict.fromkeys(changed))
+
+    def _traced_tables(self, revision: str, trace: LockTrace) -> tuple[str, ...]:
+        review, _ = self.review(revision)
+        if review is None or review.sql is None:
+            return ()
+        return locked_tables(read_locks(review.sql), trace)
 
     def _tick(self, revision: str) -> None:
         """Tick the checklist items the team said a schema-only trace counts for."""

@@ -65,11 +65,10 @@ def apply_facts(
     where = environment or environments_of(parts.settings)[-1]
     if parts.watch is not None:
         parts.watch.cycle()  # the items environments tick, as they are now
-    main = main_branch(parts)
-    doc = parts.repository.doc(main)
+    facts = review_facts(parts, revision)
+    state = facts.state
+    doc = parts.repository.doc(facts.main_branch)
     checklist = doc.checklist() if doc else ()
-    state = bot_ticks_only(parts, parts.reviews.state(revision), checklist)
-    entry = doc.entry_for(revision, state.record.path) if doc is not None else None
     items = {item.key: item.text for item in checklist}
     # What this environment verifies itself cannot be required before it runs there.
     own = {key for key, name in ticked_by(parts, checklist).items() if name == where.name}
@@ -78,28 +77,51 @@ def apply_facts(
     required |= {key: f"`{key}` (not in the checklist)" for key in sorted(wanted - set(items))}
     production, database_error = environment_state(parts, where)
     appliers, source = appliers_of(parts, where)
-    return ApplyFacts(
-        revision=revision,
+    return replace(
+        facts,
         user=user,
         appliers=appliers,
         appliers_source=source,
         environment=where.name,
         promotion=promotion_facts(parts, where, revision, state.bundle),
         drift=drift_facts(parts, where, revision, state) if production is not None else None,
-        state=state,
-        on_main=state.record.on_main,
-        main_branch=main,
-        has_entry=entry is not None,
-        doc_path=parts.settings.doc,
         required_items=required,
-        graph=parts.repository.graph(main),
         production=production,
         database_error=database_error,
         lock=parts.store.get_lock(where.lock_name),
         lint_errors=lint_errors(parts, revision, version_key(state.record.blob_sha, state.bundle)),
         lint_gate=parts.settings.lint_gate,
-        unsigned=unsigned(parts, state.bundle, state.record.path),
         lock_gates=parts.lock_gates(revision) if where.is_production else (),
+    )
+
+
+def review_facts(parts: ApplyParts, revision: str) -> ApplyFacts:
+    """The facts about the revision's bytes and their review, read as an apply reads them:
+    its review (approvals, change requests, the bytes they were given on), whether it is on
+    the main branch with an entry in the document, the main branch's graph, its signatures.
+    The facts of the moment (who asks, the environment, its lock) are left empty: an apply
+    fills them in, and `check_trace` ignores their gates."""
+    main = main_branch(parts)
+    doc = parts.repository.doc(main)
+    checklist = doc.checklist() if doc else ()
+    state = bot_ticks_only(parts, parts.reviews.state(revision), checklist)
+    entry = doc.entry_for(revision, state.record.path) if doc is not None else None
+    return ApplyFacts(
+        revision=revision,
+        user="",
+        appliers=frozenset(),
+        state=state,
+        on_main=state.record.on_main,
+        main_branch=main,
+        has_entry=entry is not None,
+        doc_path=parts.settings.doc,
+        required_items={},
+        graph=parts.repository.graph(main),
+        production=None,
+        database_error=None,
+        lock=None,
+        lint_errors=None,
+        unsigned=unsigned(parts, state.bundle, state.record.path),
     )
 
 

@@ -1,11 +1,15 @@
 """Lock tracing: a revision's upgrade run on a schema-only copy of production, its locks read
 from `pg_locks` statement by statement, kept per approved version and shown on the card.
 
-Only approved bytes are traced, exactly as an apply runs them (the approved bundle, inert
-stand-ins for other revisions, checked just before the child starts): the copy lives on
-production's server and the child gets production's credentials in its URL, so code nobody
-approved must never run there. A revision is traced once its approvals are complete, and
-again whenever its bytes change and are approved again.
+The copy lives on production's server and the child's URL carries production's credentials,
+so a trace runs only bytes an apply would accept as reviewed: every gate of an apply about
+the bytes and their review (approvals, no change requests, on the main branch, documented,
+in the graph, one file, the approved bytes whole, signed where required: `check_trace`),
+checked on the facts an apply reads; then exactly as an apply runs them (the approved
+bundle, inert stand-ins for other revisions, checked just before the child starts). Not the
+team's env file: the child gets SCHEMABOT_PREVIEW_ENV_FILE's placeholders, as a preview
+does, since it migrates the copy its URL names and needs no other secret. A revision is
+traced once it passes, and again whenever its bytes change and pass again.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from typing import Any
 
 from bot.apply.applier import fresh_folder
 from bot.apply.checkout import approved_checkout
-from bot.apply.facts import ApplyParts, main_branch
+from bot.apply.facts import ApplyParts, main_branch, review_facts
 from bot.core.bundle import version_key
-from bot.core.gates import missing_dependencies
+from bot.core.gates import GateReport, check_trace, missing_dependencies
 from bot.core.lock_facts import LockTrace, TracedStatement
 from bot.core.lock_modes import LockMode, TableLock
 from bot.core.review import ReviewState
+from bot.core.text import plain
 from bot.errors import SchemabotError
 from bot.migrations.runner import Checkout, MigrationRunner
 from bot.migrations.schema_copy import copy_schema
@@ -41,22 +46,32 @@ class LockTracer:
     """The environment whose schema is copied (production unless told otherwise)."""
 
     def due(self, state: ReviewState) -> bool:
-        """Whether the revision's approved bytes have no trace yet."""
+        """Whether the revision's current bytes are pending and have no trace yet (whether
+        they may be traced is `gates`' to say)."""
         bundle = state.bundle
         if bundle is None or not bundle.complete or bundle.commit is None:
-            return False
-        if len(state.approvals) < state.required_approvals or state.change_requests:
             return False
         if state.record.history or state.record.removed_at is not None or state.applied:
             return False
         key = version_key(state.record.blob_sha, bundle)
         return self.parts.store.lock_trace(state.record.revision, key) is None
 
+    def gates(self, revision: str) -> tuple[GateReport, ReviewState]:
+        """The apply gates about the revision's bytes and their review, and the review they
+        were checked on (its bundle is what a trace may run)."""
+        facts = review_facts(self.parts, revision)
+        return check_trace(facts), facts.state
+
     def trace(self, revision: str) -> LockTrace | None:
-        """Trace `revision` if it is due; the trace is kept (a failure too, with why)."""
+        """Trace `revision` if it is due and passes the gates; the trace is kept (a failure
+        too, with why). None when nothing ran."""
         parts = self.parts
-        state = parts.reviews.state(revision)
-        if not self.due(state):
+        if not self.due(parts.reviews.state(revision)):
+            return None
+        report, state = self.gates(revision)
+        if not report.passed or not self.due(state):
+            if not report.passed:
+                log.info("no lock trace of %s: %s", revision, plain(report.refusal("trace")))
             return None
         bundle = state.bundle
         assert bundle is not None and bundle.commit is not None
@@ -69,7 +84,8 @@ class LockTracer:
         if missing_dependencies(graph, revision, production):
             return None
         key = version_key(state.record.blob_sha, bundle)
-        folder = parts.settings.workdir / TRACE_DIR / revision
+        # Named by the bot's own digest of the bytes, never by the repository's id.
+        folder = parts.settings.workdir / TRACE_DIR / key
         try:
             with fresh_folder(folder) as dest:
                 checkout = approved_checkout(
@@ -99,7 +115,7 @@ class LockTracer:
                 settings.migration_timeout_seconds,
                 python=settings.migration_interpreter,
                 layout=parts.layout,
-                settings_env=settings.migration_settings(),
+                settings_env=settings.preview_settings(),
             )
             result = runner.trace(checkout, revision)
         if not result.ok:

@@ -179,6 +179,36 @@ def check_apply(facts: ApplyFacts) -> GateReport:
     return GateReport(facts.revision, tuple(gates))
 
 
+MOMENT_GATES = frozenset(
+    {
+        "permission",
+        "checklist",
+        "database",
+        "not applied",
+        "dependencies",
+        "promotion",
+        "drift",
+        "lint",
+        "lock risk",
+        "no apply running",
+    }
+)
+"""The apply gates about the moment of applying, not about the bytes and their review: who
+asks, the checklist (which the trace itself may tick), the environment's state and lock,
+promotion, drift, and what the SQL does to production (lint and lock risk, which the trace
+informs). A lock trace ignores these and needs every other gate of an apply."""
+
+
+def check_trace(facts: ApplyFacts) -> GateReport:
+    """Whether a lock trace may run the revision's bytes with production's credentials: every
+    gate of `check_apply` but those of MOMENT_GATES, so a gate added to applies holds for
+    traces too unless it is named there."""
+    report = check_apply(facts)
+    return GateReport(
+        report.revision, tuple(gate for gate in report.gates if gate.name not in MOMENT_GATES)
+    )
+
+
 def _one_file(facts: ApplyFacts) -> Gate:
     paths = [
         problem.path

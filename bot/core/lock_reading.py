@@ -37,6 +37,10 @@ WORK_WORDS: dict[Work, str] = {
     "none": "",
 }
 ALEMBIC_TABLES = frozenset({"alembic_version"})
+_LEFT_OUT = frozenset(
+    {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SET", "RESET", "SELECT", "SHOW"}
+    | {"EXPLAIN"}
+)
 # Defaults PostgreSQL cannot store once for every row: a volatile function (the
 # documentation's example is clock_timestamp()), a sequence, a generated column.
 _VOLATILE = re.compile(
@@ -87,20 +91,26 @@ def read_locks(sql: str) -> tuple[StatementLocks, ...]:
         if verb in {"COMMIT", "END", "ROLLBACK", "ABORT"}:
             in_transaction = False
             continue
-        if verb in {"SET", "RESET", "SELECT", "SHOW", "EXPLAIN"}:
-            continue
-        reading = _read(statement)
+        reading = reading_of(statement)
         if reading is None:
-            reading = StatementLocks(0, statement, (), "none", known=False)
-        if reading.on in ALEMBIC_TABLES or any(
-            lock.table in ALEMBIC_TABLES for lock in reading.locks
-        ):
             continue
         number += 1
-        found.append(
-            replace(reading, number=number, statement=statement, in_transaction=in_transaction)
-        )
+        found.append(replace(reading, number=number, in_transaction=in_transaction))
     return tuple(found)
+
+
+def reading_of(statement: str) -> StatementLocks | None:
+    """One statement's reading (numbered 0, in a transaction); None for what `read_locks`
+    leaves out: transaction markers, SET and queries, Alembic's own bookkeeping."""
+    verb = statement.split(" ", 1)[0].upper()
+    if verb in _LEFT_OUT:
+        return None
+    reading = _read(statement)
+    if reading is None:
+        reading = StatementLocks(0, statement, (), "none", known=False)
+    if reading.on in ALEMBIC_TABLES or any(lock.table in ALEMBIC_TABLES for lock in reading.locks):
+        return None
+    return replace(reading, statement=statement)
 
 
 def table_name(raw: str) -> str:

@@ -4,6 +4,9 @@ table; the trace's word on it; and the revision's risk, which gates an apply whe
 Locks taken inside a transaction are held until it ends, so a table locked by an early,
 brief statement stays locked while a later statement of the same transaction rewrites or
 scans something: the risk of a table is the slowest work done while it is held.
+
+Where the trace saw worse than the offline SQL shows (bot/core/lock_compare.py), the risk is
+high whatever the sizes: the review was of SQL the migration does not run.
 """
 
 from __future__ import annotations
@@ -11,13 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.core.lock_compare import StatementView, compare, traced_reading
 from bot.core.lock_facts import LockTrace, TableSize, TableStats
-from bot.core.lock_modes import LockMode, TableLock
+from bot.core.lock_modes import LockMode
 from bot.core.lock_reading import SLOW_WORK, StatementLocks, Work
-from bot.core.sql_statements import normalized
 from bot.core.text import Code, Text
 
-Agreement = Literal["confirmed", "corrected", "completed", "untraced"]
 Level = Literal["high", "unknown", "medium"]
 DEFAULT_LARGE_TABLE_ROWS = 1_000_000
 WHILE: dict[Work, str] = {
@@ -29,35 +31,6 @@ WHILE: dict[Work, str] = {
     "brief": "changes the catalog for",
     "none": "works on",
 }
-
-
-@dataclass(frozen=True)
-class StatementView:
-    """One statement as the card shows it: the static reading, and what the trace saw."""
-
-    reading: StatementLocks
-    agreement: Agreement
-    traced: tuple[TableLock, ...] = ()
-    """The locks the traced run took at this statement (new ones, or those it already held)."""
-    rewrote: bool | None = None
-    """Whether the traced run gave its table new storage (None: not traced)."""
-
-    @property
-    def work(self) -> Work:
-        """What the statement does while it holds its locks: a rewrite the trace saw (or
-        did not see) wins over the reading's."""
-        if self.rewrote is True:
-            return "rewrite"
-        if self.rewrote is False and self.reading.work == "rewrite":
-            return "brief"
-        return self.reading.work
-
-    @property
-    def locks(self) -> tuple[TableLock, ...]:
-        """What the statement locks: the trace's word where it corrected the reading."""
-        if self.agreement in ("corrected", "completed"):
-            return self.traced
-        return self.reading.locks
 
 
 @dataclass(frozen=True)
@@ -96,46 +69,20 @@ def lock_report(
     return LockReport(views, _risks(views, stats, large_table_rows), stats, trace, large_table_rows)
 
 
-def locked_tables(readings: tuple[StatementLocks, ...]) -> tuple[str, ...]:
-    """The tables whose statistics the report needs: those locked and not created here."""
+def locked_tables(
+    readings: tuple[StatementLocks, ...], trace: LockTrace | None = None
+) -> tuple[str, ...]:
+    """The tables whose statistics the report needs: those locked or rewritten, by the
+    offline SQL or in the trace, and not created here."""
     created = {r.on for r in readings if r.creates}
     named = {lock.table for r in readings for lock in r.locks} | {r.on for r in readings if r.on}
+    if trace is not None and trace.error is None:
+        for statement in trace.statements:
+            named |= {lock.table for lock in statement.held} | set(statement.rewritten)
+            reading = traced_reading(statement.statement)
+            if reading is not None and reading.creates:
+                created.add(reading.on)
     return tuple(sorted(t for t in named if t and t not in created))
-
-
-def compare(
-    readings: tuple[StatementLocks, ...], trace: LockTrace | None
-) -> tuple[StatementView, ...]:
-    """Each statement beside the traced run's: matched by their text, in order."""
-    if trace is None or trace.error is not None:
-        return tuple(StatementView(reading, "untraced") for reading in readings)
-    texts = [normalized(statement.statement) for statement in trace.statements]
-    views = []
-    start = 0
-    for reading in readings:
-        key = normalized(reading.statement)
-        at = next((i for i in range(start, len(texts)) if texts[i] == key), None)
-        if at is None:
-            views.append(StatementView(reading, "untraced"))
-            continue
-        start = at + 1
-        if not trace.statements[at].in_transaction:
-            # Outside a transaction its locks end with it: the trace cannot see them.
-            views.append(StatementView(reading, "untraced"))
-            continue
-        held = trace.held_at(at)
-        new = trace.new_at(at)
-        rewrote = bool(trace.statements[at].rewritten)
-        shown = new or tuple(sorted(lock for lock in held if lock in set(reading.locks)))
-        if not reading.locks:
-            views.append(
-                StatementView(reading, "completed" if new else "confirmed", shown, rewrote)
-            )
-            continue
-        agrees = all(lock in held for lock in reading.locks)
-        agrees = agrees and rewrote == (reading.work == "rewrite")
-        views.append(StatementView(reading, "confirmed" if agrees else "corrected", shown, rewrote))
-    return tuple(views)
 
 
 def size_text(size: TableSize | None) -> str:
@@ -220,8 +167,50 @@ def _slower(work: Work, than: Work) -> bool:
     return order.index(work) > order.index(than)
 
 
+def _statement(number: int) -> str:
+    return f"statement {number}" if number else "a statement its offline SQL does not have"
+
+
+ONLINE_ONLY = "the migration does something online that its offline SQL does not show"
+STATEMENT_CHARS = 90
+
+
+def short(statement: str) -> str:
+    """A statement cut to fit a card's line."""
+    if len(statement) > STATEMENT_CHARS:
+        return statement[: STATEMENT_CHARS - 1] + "…"
+    return statement
+
+
+def _unshown(view: StatementView, stats: TableStats) -> Risk:
+    """A high risk whatever the sizes: the trace saw this statement do worse than the offline
+    SQL reviewers read says it does."""
+    sized: set[str] = set()
+
+    def named(table: str) -> Text:
+        """The table, with its size the first time it is named."""
+        if table in sized:
+            return Text(Code(table))
+        sized.add(table)
+        return Text(Code(table), f" ({size_text(stats.size(table))})")
+
+    did = [Text(lock.mode.label, " on ", named(lock.table)) for lock in view.stronger]
+    did += [Text("rewrite ", named(table)) for table in view.surprise_rewrites]
+    what = "not in its offline SQL" if view.agreement == "unpredicted" else "in its offline SQL"
+    text = Text(
+        ONLINE_ONLY[0].upper() + ONLINE_ONLY[1:],
+        ": the trace saw ",
+        Code(short(view.reading.statement)),
+        f" ({what}) take ",
+        Text.join(" and ", did),
+    )
+    table = view.stronger[0].table if view.stronger else view.surprise_rewrites[0]
+    return Risk("high", table, text)
+
+
 def _risks(views: tuple[StatementView, ...], stats: TableStats, threshold: int) -> tuple[Risk, ...]:
-    risks: list[Risk] = []
+    # What the offline SQL hides comes first: it is what the review did not see.
+    risks = [_unshown(view, stats) for view in views if view.worse]
     for hold in _holds(views):
         worked_on = hold.on or hold.table
         size = stats.size(worked_on)
@@ -245,7 +234,7 @@ def _risks(views: tuple[StatementView, ...], stats: TableStats, threshold: int) 
             if worked_on != hold.table:
                 text += f" ({size_text(size)})"
             if hold.by != hold.first:
-                text += f": taken at statement {hold.first}, held until its transaction ends"
+                text += f": taken at {_statement(hold.first)}, held until its transaction ends"
         risks.append(Risk(level, hold.table, text))
     order = {"high": 0, "unknown": 1, "medium": 2}
     return tuple(sorted(risks, key=lambda risk: order[risk.level]))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.lock_compare import StatementView
 from bot.core.lock_reading import WORK_WORDS
-from bot.core.lock_report import LockReport, StatementView, size_text
+from bot.core.lock_report import ONLINE_ONLY, LockReport, short, size_text
 from bot.core.lock_review import LockCard
 from bot.core.text import Bold, Code, Text, User
 
 STATEMENTS_SHOWN = 8
-STATEMENT_CHARS = 90
 RISK_MARK = {
     "high": ":rotating_light:",
     "unknown": ":grey_question:",
@@ -24,6 +24,7 @@ AGREEMENT = {
     "corrected": "the trace saw otherwise",
     "completed": "as the trace saw it",
     "untraced": "",
+    "unpredicted": "not in its offline SQL: the trace saw it run",
 }
 
 
@@ -67,10 +68,8 @@ def lock_text(card: LockCard) -> Text:
 
 def _statement_line(view: StatementView, report: LockReport) -> Text:
     reading = view.reading
-    statement = reading.statement
-    if len(statement) > STATEMENT_CHARS:
-        statement = statement[: STATEMENT_CHARS - 1] + "…"
-    head = Text(f"{reading.number}. ", Code(statement), " — ")
+    number = f"{reading.number}." if reading.number else "Online only:"
+    head = Text(f"{number} ", Code(short(reading.statement)), " — ")
     if not view.locks:
         return head + "schemabot cannot tell what this statement locks"
     locks = Text.join(
@@ -99,18 +98,32 @@ def _trace_line(report: LockReport) -> Text:
     if trace is None:
         return Text(
             "Not traced yet: the trace runs the approved bytes on a schema-only copy of "
-            "production, once the revision has its approvals."
+            "production once an apply would take them as reviewed: approved, on the main "
+            "branch, documented, and signed where signatures are required."
         )
     if trace.error is not None:
         return Text("No lock trace: ", trace.error)
     corrected = sum(view.agreement == "corrected" for view in report.statements)
     when = _at(trace.at)
+    worse = sum(view.worse for view in report.statements)
+    if worse:
+        return Text(
+            f":warning: Traced on a schema-only copy of production{when}: {ONLINE_ONLY} "
+            f"({worse} statement(s) lock or rewrite more than it says). The SQL reviewed is not "
+            "what runs: read the revision's code, not only its SQL."
+        )
+    unpredicted = sum(view.agreement == "unpredicted" for view in report.statements)
+    also = (
+        f" It also saw {unpredicted} statement(s) the offline SQL does not have (online only)."
+        if unpredicted
+        else ""
+    )
     if corrected:
         return Text(
             f"Traced on a schema-only copy of production{when}: it corrected "
-            f"{corrected} statement(s); the lines above show what it saw."
+            f"{corrected} statement(s); the lines above show what it saw.{also}"
         )
-    return Text(f"Traced on a schema-only copy of production{when}: it confirms the reading.")
+    return Text(f"Traced on a schema-only copy of production{when}: it confirms the reading.{also}")
 
 
 def _stats_line(report: LockReport) -> Text:

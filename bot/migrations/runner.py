@@ -144,8 +144,8 @@ class MigrationRunner:
 
     def trace(self, checkout: Checkout, target: str) -> MigrationResult:
         """Upgrade this runner's database (a throwaway copy) to `target`, recording each
-        statement's locks. Approved bytes only, as an apply: the copy sits on production's
-        server, reachable with production's credentials."""
+        statement's locks. Reviewed bytes only (see bot/apply/lock_tracing.py): the copy sits
+        on production's server, reachable with production's credentials."""
         job = {"action": "trace", "target": target, "lock_timeout": self.lock_timeout_seconds}
         verify(checkout)
         argv = [self.python, str(CHILD)]

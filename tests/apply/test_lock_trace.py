@@ -111,7 +111,10 @@ def test_the_cards_lock_lines_beside_what_the_trace_saw(lock_team: Team) -> None
         for view in report.statements
     ]
     assert seen == EXPECTED
+    # Online, each of these does what its offline SQL says: nothing worse, nothing hidden.
+    assert not any(view.worse for view in report.statements)
     text = plain(lock_text(snap.locks))
+    assert "does something online that its offline SQL does not show" not in text
     assert "1. `ALTER TABLE events ADD COLUMN note TEXT` — ACCESS EXCLUSIVE on `events` " in text
     assert "(blocks reads and writes) · a catalog change · `events`: 1 M rows" in text
     assert "· the trace confirms it" in text

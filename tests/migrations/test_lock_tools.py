@@ -112,8 +112,88 @@ def test_a_trace_refuses_an_env_py_that_connects_elsewhere(tmp_path: Path, pg_ur
         runner = MigrationRunner(copy, Redactor(), settings_env={"THEIR_DATABASE_URL": pg_url})
         result = runner.trace(Checkout(tmp_path), "t1")
     assert not result.ok
-    assert "env.py connects to another database than the schema-only copy" in (result.error or "")
+    assert "elsewhere than the schema-only copy (its dbname differs)" in (result.error or "")
     engine = create_engine(pg_url)
     with engine.connect() as connection:
         assert not inspect(connection).has_table("t")
     engine.dispose()
+
+
+ENV_PY_OTHER_HOST = """
+from alembic import context
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+# The copy's own database, reached by another host name: the same name, not the same place.
+url = make_url(context.config.get_main_option("sqlalchemy.url")).set(host="localhost")
+with create_engine(url).connect() as connection:
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+ENV_PY_HONEST = """
+from alembic import context
+from sqlalchemy import engine_from_config
+
+engine = engine_from_config(context.config.get_section(context.config.config_ini_section))
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+REVISION_REACHING_OUT = '''"""make t, and reach production with psycopg"""
+import os
+from alembic import op
+import psycopg
+import sqlalchemy as sa
+revision = "t1"
+down_revision = None
+def upgrade():
+    op.create_table("t", sa.Column("id", sa.Integer))
+    with psycopg.connect(os.environ["THEIR_DATABASE_URL"], autocommit=True) as connection:
+        connection.execute("CREATE TABLE reached (id int)")
+def downgrade():
+    pass
+'''
+
+
+def traced(tmp_path: Path, pg_url: str, env_py: str, revision: str = REVISION) -> str | None:
+    """Trace `revision` under `env_py` on a throwaway database; the error, if it failed."""
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    (tmp_path / "migrations" / "env.py").write_text(env_py)
+    (tmp_path / "migrations" / "versions" / "t1_make_t.py").write_text(revision)
+    their_url = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with throwaway_database(pg_url) as copy:
+        runner = MigrationRunner(copy, Redactor(), settings_env={"THEIR_DATABASE_URL": their_url})
+        result = runner.trace(Checkout(tmp_path), "t1")
+    return None if result.ok else result.error or "?"
+
+
+def has_table(url: str, table: str) -> bool:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = inspect(connection).has_table(table)
+    engine.dispose()
+    return found
+
+
+def test_the_trace_refuses_the_copys_database_name_on_another_host(
+    tmp_path: Path, pg_url: str
+) -> None:
+    error = traced(tmp_path, pg_url, ENV_PY_OTHER_HOST)
+
+    assert error is not None and "(its host differs)" in error
+
+
+def test_the_trace_refuses_a_migration_that_connects_with_psycopg_itself(
+    tmp_path: Path, pg_url: str
+) -> None:
+    error = traced(tmp_path, pg_url, ENV_PY_HONEST, REVISION_REACHING_OUT)
+
+    assert error is not None and "connects elsewhere than the schema-only copy" in error
+    assert not has_table(pg_url, "reached")
+
+
+def test_an_env_py_that_connects_with_sqlalchemy_url_is_traced(tmp_path: Path, pg_url: str) -> None:
+    assert traced(tmp_path, pg_url, ENV_PY_HONEST) is None

@@ -50,16 +50,18 @@ def entry_for(spec: MigrationSpec, title: str) -> str:
     )
 
 
-def make_lock_team(tmp_path: Path, pg_url: str, **settings: Any) -> Iterator[Team]:
-    """Production at the seed's history plus `events` (a million rows, analyzed), no
-    pending revision yet; `settings` override the lock settings."""
+def make_lock_team(
+    tmp_path: Path, pg_url: str, rows: int = ROWS, **settings: Any
+) -> Iterator[Team]:
+    """Production at the seed's history plus `events` (a million rows unless told, analyzed),
+    no pending revision yet; `settings` override the lock settings."""
     dev = make_origin(tmp_path)
     config = Config(str(dev.root / "alembic.ini"))
     config.set_main_option("sqlalchemy.url", pg_url)
     command.upgrade(config, BASELINE)
     with psycopg.connect(plain_url(pg_url), autocommit=True) as connection:
         for statement in EVENTS.strip().split(";\n"):
-            connection.execute(statement.replace("%(rows)s", str(ROWS)))  # type: ignore[arg-type]
+            connection.execute(statement.replace("%(rows)s", str(rows)))  # type: ignore[arg-type]
     base = Settings(
         repo_url=str(dev.origin),
         workdir=tmp_path / "bot",
