@@ -101,7 +101,7 @@ def drift_schedule(services: Services) -> DriftSchedule | None:
 def publish_all(services: Services, revisions: Iterable[str], moved: Iterable[str] = ()) -> None:
     """Post or refresh the cards of `revisions` and of the pending revisions on the branches
     that `moved` (their entry, checklist or migration environment may have changed), and
-    post every card still missing.
+    post every card still missing or whose last update did not reach Slack.
 
     A card is missing when Slack refused it (the bot not in the channel yet, an outage):
     its revision is not new at the next scan, so without this it would never get one.
@@ -114,7 +114,8 @@ def publish_all(services: Services, revisions: Iterable[str], moved: Iterable[st
     pending = store.list_revisions(pending_only=True)
     missing = [r.revision for r in pending if not store.get_card(r.revision)]
     on_moved = [r.revision for r in pending if (main if r.on_main else r.branch) in moved]
-    touched = list(dict.fromkeys([*revisions, *missing, *on_moved]))
+    unsent = sorted(services.publisher.unsent)
+    touched = list(dict.fromkeys([*revisions, *missing, *on_moved, *unsent]))
     # The cards first, saying their SQL is on its way: a preview takes a process.
     for revision in touched:
         services.refresh_card(revision)

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.text import Text
 from bot.slack.cards import Message
+from bot.slack.client import SLACK_FAILURES, slack_failure
 from bot.slack.limits import MESSAGE_TEXT_LIMIT
 from bot.slack.markup import render
 
@@ -29,13 +30,21 @@ def tell(client: WebClient, channel: str | None, user: str, text: Text | str) ->
 def _ephemeral(
     client: WebClient, channel: str | None, user: str, shown: str, blocks: Blocks | None
 ) -> None:
+    """Never fails: what cannot reach the person is logged, and what they asked for goes on
+    (an apply runs whether or not Slack can say so)."""
     try:
         if channel:
             client.chat_postEphemeral(channel=channel, user=user, text=shown, blocks=blocks)
             return
     except SlackApiError as exc:
         log.info("ephemeral reply failed (%s); sending a DM", exc.response.get("error"))
-    client.chat_postMessage(channel=user, text=shown, blocks=blocks)
+    except SLACK_FAILURES as exc:
+        log.warning("could not tell %s something: %s", user, slack_failure(exc))
+        return
+    try:
+        client.chat_postMessage(channel=user, text=shown, blocks=blocks)
+    except SLACK_FAILURES as exc:
+        log.warning("could not tell %s something: %s", user, slack_failure(exc))
 
 
 @dataclass(frozen=True)

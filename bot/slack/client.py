@@ -10,9 +10,11 @@ posted is posted by the next scan).
 
 from __future__ import annotations
 
+from http.client import HTTPException
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -23,6 +25,10 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot.config import Settings
+
+SLACK_FAILURES: tuple[type[Exception], ...] = (SlackClientError, OSError, HTTPException)
+"""What a Web API call raises when Slack refuses it (an error answer) or is out of reach
+(refused, dropped or cut-off connections, timeouts)."""
 
 IDEMPOTENT_METHODS = frozenset(
     {
@@ -37,6 +43,13 @@ IDEMPOTENT_METHODS = frozenset(
         "views.update",
     }
 )
+
+
+def slack_failure(error: Exception) -> str:
+    """One of SLACK_FAILURES in a few words, for the log."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return f"Slack out of reach ({type(error).__name__}: {error})"
 
 
 def idempotent(request: HttpRequest) -> bool:

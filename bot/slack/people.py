@@ -6,8 +6,8 @@ import logging
 import threading
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot.slack.client import SLACK_FAILURES, slack_failure
 from bot.slack.publisher import CardPublisher
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,8 @@ class SlackDirectory:
                 return self._names[user]
         try:
             found = self.client.users_info(user=user)["user"]
-        except SlackApiError as exc:
-            log.warning("users.info failed for a trailer: %s", exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            log.warning("users.info failed for a trailer: %s", slack_failure(exc))
             return None
         profile = found.get("profile") or {}
         name = profile.get("real_name") or found.get("real_name") or found.get("name")
@@ -40,6 +40,6 @@ class SlackDirectory:
     def permalink(self, revision: str) -> str | None:
         try:
             return self.publisher.permalink(revision)
-        except SlackApiError as exc:
-            log.warning("no permalink for %s: %s", revision, exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            log.warning("no permalink for %s: %s", revision, slack_failure(exc))
             return None

@@ -22,6 +22,7 @@ from bot.core.records import CardRecord, RevisionRecord
 from bot.core.text import Text
 from bot.errors import SchemabotError
 from bot.slack.cards import Message, degraded_card, review_card
+from bot.slack.client import SLACK_FAILURES, slack_failure
 from bot.slack.limits import MESSAGE_TEXT_LIMIT
 from bot.slack.markup import render
 from storage.store import Store
@@ -51,6 +52,8 @@ class CardPublisher:
         self._guard = threading.Lock()
         self._authors: dict[str, str | None] = {}
         self._degraded: set[str] = set()
+        # Cards whose last update did not reach Slack: sent again by the watcher.
+        self._unsent: set[str] = set()
         # What each card last showed, so a refresh that changes nothing calls no Slack.
         self._shown: dict[str, str] = {}
         # The iteration of each card's checklist block id (see bot/slack/checklist_view.py).
@@ -58,9 +61,16 @@ class CardPublisher:
 
     @property
     def degraded(self) -> frozenset[str]:
-        """Revisions whose card is the degraded one: worth building again each cycle."""
+        """Revisions whose card went out degraded (what failed instead of the review)."""
         with self._guard:
             return frozenset(self._degraded)
+
+    @property
+    def unsent(self) -> frozenset[str]:
+        """Revisions whose card's last update failed (Slack out of reach, say): Slack shows
+        an older state, so the watcher sends them again."""
+        with self._guard:
+            return frozenset(self._unsent)
 
     def author_user(self, record: RevisionRecord) -> str | None:
         """The Slack id of the revision's git author, looked up by email (cached)."""
@@ -115,6 +125,8 @@ class CardPublisher:
                 message, whole = self._message(record)
                 if card is not None:
                     self._send(record, message, card, whole)
+                    with self._guard:
+                        self._unsent.discard(revision)
                     return self.store.set_card(revision, card.channel, card.ts)
                 channel, ts = self._send(record, message, None, whole)
                 posted = True
@@ -125,6 +137,9 @@ class CardPublisher:
             except BaseException:
                 if card is None and not posted:
                     self.store.release_card_claim(revision)
+                elif card is not None:
+                    with self._guard:
+                        self._unsent.add(revision)
                 raise
 
     def _message(self, record: RevisionRecord) -> tuple[Message, bool]:
@@ -187,8 +202,8 @@ class CardPublisher:
     def _keep_permalink(self, card: CardRecord) -> str | None:
         try:
             answer = self.client.chat_getPermalink(channel=card.channel, message_ts=card.ts)
-        except SlackApiError as exc:
-            log.warning("no permalink for %s: %s", card.revision, exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            log.warning("no permalink for %s: %s", card.revision, slack_failure(exc))
             return None
         link = str(answer["permalink"])
         self.store.set_card_permalink(card.revision, link)
@@ -221,13 +236,15 @@ class CardNotifier:
         self.publisher = publisher
 
     def card_changed(self, revision: str) -> None:
+        """Never fails: a card Slack did not take is sent again by the watcher."""
         try:
             self.publisher.publish(revision)
-        except SlackApiError as exc:
-            log.warning("could not update the card of %s: %s", revision, exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            log.warning("could not update the card of %s: %s", revision, slack_failure(exc))
 
     def progress(self, revision: str, text: Text) -> None:
+        """Never fails: an apply goes on whether or not Slack hears of its steps."""
         try:
             self.publisher.reply(revision, text)
-        except SlackApiError as exc:
-            log.warning("could not post progress of %s: %s", revision, exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            log.warning("could not post progress of %s: %s", revision, slack_failure(exc))

@@ -18,7 +18,8 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -109,6 +110,8 @@ class FakeSlack:
         self._repository_text = RepositoryText()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._reachable = threading.Event()
+        self._reachable.set()
 
     def start(self) -> Self:
         self._server = _Server(self)
@@ -280,6 +283,20 @@ class FakeSlack:
             failures = self._failures.setdefault(method, [])
             failures += [_Failure(status, error or default_error, retry_after)] * times
 
+    @contextmanager
+    def out_of_reach(self) -> Iterator[None]:
+        """Slack out of reach meanwhile: every connection is closed before it is answered,
+        and nothing is recorded (Slack never heard of it)."""
+        self._reachable.clear()
+        try:
+            yield
+        finally:
+            self._reachable.set()
+
+    @property
+    def reachable(self) -> bool:
+        return self._reachable.is_set()
+
     # -- serving ------------------------------------------------------------------------
 
     def answer(
@@ -400,6 +417,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the calls are recorded on the fake."""
 
     def _serve(self) -> None:
+        if not self.server.fake.reachable:
+            self.close_connection = True
+            return
         url = urlsplit(self.path)
         if not url.path.startswith(("/api/", "/hooks/")):
             self._send(404, {"ok": False, "error": "not_found"}, {})

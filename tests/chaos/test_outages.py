@@ -9,10 +9,12 @@ import pytest
 
 from bot.running import Watcher
 from tests.support import pg
+from tests.support.applyteam import production_versions
 from tests.support.chaos import (
     approve_in_slack,
     doc_commits,
     status_of,
+    wait_until,
 )
 from tests.support.production_bot import (
     APPLIER,
@@ -82,6 +84,31 @@ def test_a_rate_limited_slack_does_not_hold_up_the_acks(slackbot: SlackBot) -> N
     assert [d.status for d in deliveries] == [200] * 9
     assert max(d.seconds for d in deliveries) < 0.5
     slackbot.wait_for(lambda: status_of(slackbot, REVISION) == "Approved 3/1")
+
+
+def test_slack_out_of_reach_during_an_apply_the_apply_ends_and_the_card_catches_up(
+    slackbot_factory: Callable[..., SlackBot], pg_url: str
+) -> None:
+    bot = production_bot(slackbot_factory, pg_url)
+    bot.review_pending()
+    approve_in_slack(bot, REVISION)
+    replies_before = len(bot.card(REVISION).replies)
+
+    with bot.fake.out_of_reach():
+        # The command reaches the bot; nothing the bot says reaches Slack.
+        bot.command(f"apply {REVISION}", APPLIER, wait=False)
+        wait_until(lambda: [r.state for r in bot.services.store.runs_for(REVISION)] != [])
+        wait_until(lambda: bot.services.store.runs_for(REVISION)[-1].state == "succeeded")
+
+    assert REVISION in production_versions(pg_url)
+    assert doc_commits(bot, REVISION) == 1
+    assert status_of(bot, REVISION) == "Approved 1/1"  # what Slack last took
+    assert len(bot.card(REVISION).replies) == replies_before
+
+    bot.scan()  # the watcher's next cycle, Slack back
+
+    assert status_of(bot, REVISION) == "Applied"
+    assert bot.errors() == []
 
 
 # -- the origin unreachable or rewritten --------------------------------------------------
