@@ -33,7 +33,14 @@ from bot.core.gates import (
     check_rollback,
     rollback_bundle,
 )
-from bot.core.records import BOT_ACTOR, ApplyRun, JsonValue, RunKind, RunState
+from bot.core.records import (
+    BOT_ACTOR,
+    FINISHED_RUN_STATES,
+    ApplyRun,
+    JsonValue,
+    RunKind,
+    RunState,
+)
 from bot.core.revisions import RevisionGraph
 from bot.core.text import Bold, Code, Fenced, Text, User, as_text
 from bot.core.trailers import with_trailers
@@ -249,9 +256,50 @@ class Applier:
             return self.finish_document(run)
         except SchemabotError as exc:
             return self._fail(run, exc.text)
+        except Exception:
+            log.exception("%s of %s failed unexpectedly", run.kind, revision)
+            return self._settle_unexpected(run)
         finally:
             parts.store.release_lock(_lock_name(run), _holder(run))
             self.notifier.card_changed(revision)
+
+    def _settle_unexpected(self, run: ApplyRun) -> ApplyRun:
+        """A run an unexpected error stopped, ended as what the environment shows: failed
+        if it does not have the change, carried on to the document if it does. Only when
+        the environment cannot be read is it left in flight, for the next start's recovery
+        to settle."""
+        run = self.parts.store.get_run(run.id) or run
+        if run.state in DOCUMENT_PENDING:
+            return self.finish_document(run)
+        if run.state in DB_DONE | FINISHED_RUN_STATES:
+            return run  # ended, or someone else is committing the document
+        unexpected = "an unexpected error (the details are in schemabot's log)"
+        if run.state in NOT_STARTED:
+            return self._fail(run, Text(f"{unexpected}, before anything was migrated"))
+        try:
+            where = self.environment(run.environment)
+            versions = current_versions(
+                where.database_url or "", self.parts.redact, name=where.name
+            )
+        except SchemabotError as exc:
+            log.warning("run %d is left for the next start to settle: %s", run.id, exc)
+            self.notifier.progress(
+                run.revision,
+                Text(
+                    f":warning: {unexpected.capitalize()} stopped this run, and schemabot "
+                    "cannot tell yet whether the database changed; it checks again when "
+                    "it next starts."
+                ),
+            )
+            return run
+        if not _landed(run, versions):
+            text = Text(f"{unexpected}; {where.name} does not have it")
+            return self._fail(run, text, rollback_help=True)
+        self.parts.store.record_presence(where.name, run.revision, run.id, run.kind == "apply")
+        if not where.is_production:
+            return self._finish_elsewhere(run, where)
+        run = self.parts.store.advance_run(run.id, "applied_doc_pending")
+        return self.finish_document(run)
 
     def _finish_elsewhere(self, run: ApplyRun, where: Environment) -> ApplyRun:
         """The end of a run outside production: verified, and no document to update (the

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from bot.apply.applier import Applier
 from bot.core.doc_update import mark_applied
+from bot.core.text import Text
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
 from tests.support.applyteam import (
     APPLIER,
@@ -135,3 +136,53 @@ def test_killed_between_the_migration_and_the_push_the_document_is_updated_once(
     with Repo(team.dev.origin) as origin:
         messages = [c.message for c in origin.iter_commits("main")]
     assert sum(m.startswith(f"Mark {DEMO_PENDING.revision} applied") for m in messages) == 1
+
+
+class BrokenNotes(Notes):
+    """A reporting layer with a bug: it raises the first time the apply says something
+    containing `breaks_at`."""
+
+    def __init__(self, breaks_at: str) -> None:
+        super().__init__()
+        self.breaks_at: str | None = breaks_at
+
+    def progress(self, revision: str, said: Text) -> None:
+        super().progress(revision, said)
+        if self.breaks_at is not None and self.breaks_at in str(said):
+            self.breaks_at = None
+            raise RuntimeError("a bug in the reporting layer")
+
+
+def test_an_unexpected_error_before_the_migration_fails_the_run_and_frees_the_lock(
+    team: Team,
+) -> None:
+    approve_and_tick(team, DEMO_PENDING.revision)
+    broken = Applier(team.services.apply_parts, BrokenNotes(breaks_at="Applying"))
+    doc_before = origin_doc(team.dev)
+
+    run = broken.execute(broken.request(DEMO_PENDING.revision, APPLIER))
+
+    assert run.state == "failed"
+    assert "unexpected error" in (run.error or "") and "before anything was migrated" in (
+        run.error or ""
+    )
+    assert production_versions(team.production) == {BASELINE}
+    assert origin_doc(team.dev) == doc_before
+    # Nothing half-done: the next apply takes the lock and runs.
+    again = team.applier.execute(team.applier.request(DEMO_PENDING.revision, APPLIER))
+    assert again.state == "succeeded", again.error
+
+
+def test_an_unexpected_error_after_the_migration_still_updates_the_document(
+    team: Team,
+) -> None:
+    approve_and_tick(team, DEMO_PENDING.revision)
+    broken = Applier(team.services.apply_parts, BrokenNotes(breaks_at="Verified in production"))
+
+    run = broken.execute(broken.request(DEMO_PENDING.revision, APPLIER))
+
+    assert run.state == "succeeded", run.error
+    assert production_versions(team.production) == {DEMO_PENDING.revision}
+    with Repo(team.dev.origin) as origin:
+        message = str(origin.commit("main").message)
+    assert message.startswith(f"Mark {DEMO_PENDING.revision} applied")
