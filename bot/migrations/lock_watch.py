@@ -4,12 +4,14 @@ concurrent build leaves behind.
 While the Alembic child migrates, a thread asks `pg_blocking_pids` about the child's
 backends (the child names them on a progress line) every second, from a connection of its
 own that is read-only and has a short `statement_timeout`, and reports each new blocker
-once: its pid, application, state, when its query started and the query's first line.
+once: its pid, application, state, when its query started and the query's first line with
+its literals masked (a blocker's query may hold anyone's data: an email in a WHERE clause).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +29,13 @@ POLL_SECONDS = 1.0
 CONNECT_TIMEOUT_SECONDS = 3
 READ_ONLY = "-c statement_timeout=2000 -c default_transaction_read_only=on"
 QUERY_CHARS = 200
+# Quoted strings (E'', B'', U&'' and '' escapes; unterminated at the end of a first line),
+# dollar-quoted bodies, and numbers standing alone.
+_LITERALS = re.compile(
+    r"""(?P<quoted>(?:\b[eEbBxXnN]|\bU&)?'(?:[^']|'')*(?:'|$))"""
+    r"|(?P<dollar>\$(?P<tag>[A-Za-z_]\w*)?\$.*?(?:\$(?P=tag)?\$|$))"
+    r"|(?P<number>(?<![\w.$])\d+(?:\.\d*)?(?:[eE][-+]?\d+)?(?![\w.]))"
+)
 _BLOCKERS = text(
     """
     SELECT waiting.pid, a.pid, a.application_name, a.state, a.query_start, a.query,
@@ -60,7 +69,7 @@ class Blocker:
     state: str
     query_start: datetime | None
     query: str
-    """The first line of its current (or last) query, as the database reports it."""
+    """The first line of its current (or last) query, its literals masked."""
     waiting_pid: int
     waiting_query: str
 
@@ -87,8 +96,23 @@ def read_only_engine(database_url: str) -> Engine:
 
 
 def first_line(query: str | None) -> str:
+    """The query's first line that says something, its literals masked, cut short."""
     lines = [line.strip() for line in (query or "").splitlines() if line.strip()]
-    return lines[0][:QUERY_CHARS] if lines else ""
+    return without_literals(lines[0])[:QUERY_CHARS] if lines else ""
+
+
+def without_literals(sql: str) -> str:
+    """`sql` with each string literal shown as '…', dollar-quoted body as $$…$$ and number
+    as ?: the statement's shape stays, the data it names does not."""
+
+    def mask(found: re.Match[str]) -> str:
+        if found["quoted"] is not None:
+            return "'…'"
+        if found["dollar"] is not None:
+            return "$$…$$"
+        return "?"
+
+    return _LITERALS.sub(mask, sql)
 
 
 class BlockerWatch:

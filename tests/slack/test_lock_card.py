@@ -1,5 +1,5 @@
 """Lock safety as Slack shows it: the card's lock part, the timeouts in its SQL, and a blocked
-apply narrated in the thread with the blocker's query shown as written."""
+apply narrated in the thread with the blocker's query shown as written, literals masked."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from tests.support.slackbot import REVIEWER, SECOND_REVIEWER, SlackBot, card_tex
 
 APPLIER = SECOND_REVIEWER
 REVISION = DEMO_PENDING.revision
-HOSTILE = "SELECT count(*) FROM posts /* <!channel> <https://evil.example|click> & co */"
+HOSTILE = (
+    "SELECT count(*) FROM posts WHERE body <> 'dana@example.com' "
+    "/* <!channel> <https://evil.example|click> & co */"
+)
 
 
 def production(factory: Callable[..., SlackBot], pg_url: str, **options: object) -> SlackBot:
@@ -71,7 +74,9 @@ def test_a_blocked_apply_names_its_blocker_in_the_thread_as_written(
     thread = "\n".join(displayed(reply.text) for reply in bot.card(REVISION).replies)
     assert "The migration is waiting for a lock held by:" in thread
     assert "application `reports <!here>`" in thread
-    assert "`SELECT count(*) FROM posts /* <!channel> <https://evil.example|click> & co */`" in (
-        thread
-    )
+    assert (
+        "`SELECT count(*) FROM posts WHERE body <> '…' "
+        "/* <!channel> <https://evil.example|click> & co */`"
+    ) in thread
+    assert "dana@example.com" not in thread
     assert "gave up waiting for a lock 1 times" in thread
