@@ -28,12 +28,13 @@ from bot.core.draft import draft_entry
 from bot.core.gates import Gate
 from bot.core.lock_review import LOCK_OVERRIDE, latest, lock_gate
 from bot.core.operations import analyze
-from bot.core.records import RevisionRecord, SqlReviewRecord
+from bot.core.records import PRODUCTION, RevisionRecord, SqlReviewRecord
 from bot.core.review import ReviewError, ReviewPolicy
 from bot.core.revision_file import parse_revision_source
 from bot.core.text import Text
 from bot.drift import DriftChecker
 from bot.environment_watch import EnvironmentWatch
+from bot.environments import environment_named
 from bot.errors import SchemabotError
 from bot.git.authorship import Authorship
 from bot.git.bundle import BundleReader
@@ -355,7 +356,12 @@ def build_services(
         locks=locks,
     )
     if locks is not None and settings.lock_trace:
-        locks.tracer = LockTracer(services.apply_parts, locks.database_url or "")
+        production = environment_named(settings, PRODUCTION)
+        locks.tracer = LockTracer(
+            services.apply_parts,
+            locks.database_url or "",
+            production.drift_url or settings.drift_url,
+        )
     if client is not None:
         settings.require("channel")
         services.publisher = CardPublisher(client, store, builder, str(settings.channel))

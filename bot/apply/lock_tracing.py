@@ -1,15 +1,17 @@
 """Lock tracing: a revision's upgrade run on a schema-only copy of production, its locks read
 from `pg_locks` statement by statement, kept per approved version and shown on the card.
 
-The copy lives on production's server and the child's URL carries production's credentials,
-so a trace runs only bytes an apply would accept as reviewed: every gate of an apply about
-the bytes and their review (approvals, no change requests, on the main branch, documented,
-in the graph, one file, the approved bytes whole, signed where required: `check_trace`),
-checked on the facts an apply reads; then exactly as an apply runs them (the approved
-bundle, inert stand-ins for other revisions, checked just before the child starts). Not the
-team's env file: the child gets SCHEMABOT_PREVIEW_ENV_FILE's placeholders, as a preview
-does, since it migrates the copy its URL names and needs no other secret. A revision is
-traced once it passes, and again whenever its bytes change and pass again.
+The copy is made where drift checks make their scratch databases: production's `drift_url`,
+else SCHEMABOT_DRIFT_URL, else production's own server, whose credentials the child's URL
+then carries. So, whatever the server, a trace runs only bytes an apply would accept as
+reviewed: every gate of an apply about the bytes and their review (approvals, no change
+requests, on the main branch, documented, in the graph, one file, the approved bytes whole,
+signed where required: `check_trace`), checked on the facts an apply reads; then exactly as
+an apply runs them (the approved bundle, inert stand-ins for other revisions, checked just
+before the child starts). Not the team's env file: the child gets
+SCHEMABOT_PREVIEW_ENV_FILE's placeholders, as a preview does, since it migrates the copy its
+URL names and needs no other secret. A revision is traced once it passes, and again
+whenever its bytes change and pass again.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class LockTracer:
     parts: ApplyParts
     database_url: str
     """The environment whose schema is copied (production unless told otherwise)."""
+    scratch_server: str | None = None
+    """Where the copy is made (a role that may create databases); None: `database_url`'s."""
 
     def due(self, state: ReviewState) -> bool:
         """Whether the revision's current bytes are pending and have no trace yet (whether
@@ -106,7 +110,8 @@ class LockTracer:
     def _run(self, checkout: Checkout, revision: str) -> LockTrace:
         parts = self.parts
         settings = parts.settings
-        with throwaway_database(self.database_url, parts.redact) as copy_url:
+        server = self.scratch_server or self.database_url
+        with throwaway_database(server, parts.redact) as copy_url:
             copy_schema(self.database_url, copy_url, parts.redact)
             runner = MigrationRunner(
                 copy_url,

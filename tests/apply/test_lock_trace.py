@@ -3,11 +3,13 @@ approved bytes on a schema-only copy of production saw; the risk gate and its ov
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.core.bundle import version_key
 from bot.core.gates import GateFailed
 from bot.core.lock_modes import LockMode
 from bot.core.lock_review import LOCK_OVERRIDE
@@ -212,3 +214,28 @@ def test_unapproved_bytes_are_never_traced(lock_team: Team) -> None:
     assert snap.locks is not None and snap.locks.report is not None
     assert snap.locks.report.trace is None
     assert "Not traced yet: the trace runs the approved bytes" in plain(lock_text(snap.locks))
+
+
+def test_the_copy_is_made_on_the_drift_server_when_there_is_one(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # A server that does not answer: the trace says it could not make its copy there, so
+    # the copy is never made on production's own server behind the team's back.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    elsewhere = f"postgresql+psycopg://scratch@127.0.0.1:{port}/postgres"
+    made = make_lock_team(tmp_path, pg_url, drift_url=elsewhere)
+    team = next(made)
+    assert team.services.locks is not None and team.services.locks.tracer is not None
+    approved_only(team, SMALL)
+
+    team.services.locks.cycle([SMALL.revision])
+
+    record = team.services.store.get_revision(SMALL.revision)
+    bundle = team.services.reviews.state(SMALL.revision).bundle
+    assert record is not None and bundle is not None
+    trace = team.services.store.lock_trace(SMALL.revision, version_key(record.blob_sha, bundle))
+    assert trace is not None and trace.error is not None
+    assert f"cannot create a scratch database on 127.0.0.1:{port}" in trace.error
+    made.close()
