@@ -95,7 +95,8 @@ def register(app: App, services: Services) -> None:
         if record is None or review is None or review.sql is None:
             reply(Text("The SQL of ", Code(revision), " is not ready yet."))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=sql_modal(review, record.path))
+        modal = sql_modal(review, record.path, services.builder.run_settings)
+        client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     def draft_entry_callback(
         ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.card import CardSnapshot
+from bot.core.lock_review import RunSettings
 from bot.core.records import LintFinding, SqlReviewRecord
 from bot.core.text import Bold, Code, Text
 from bot.slack.limits import (
@@ -102,16 +103,20 @@ def tool_buttons(snap: CardSnapshot) -> ActionsBlock | None:
     return ActionsBlock(block_id=f"tools:{ref}", elements=elements) if elements else None
 
 
-def sql_modal(review: SqlReviewRecord, path: str) -> View:
+def sql_modal(review: SqlReviewRecord, path: str, run_settings: RunSettings | None = None) -> View:
     """All of the SQL and every finding, in sections within Slack's limits, as much as a
-    view holds; past that, a note says how to print the rest from `path`."""
+    view holds; past that, a note says how to print the rest from `path`. `run_settings`:
+    the timeouts an apply sets, shown first, as on the card."""
     head = render(
         Text(Code(review.revision), f" · {review.dialect} · rendered offline by Alembic"),
         SECTION_TEXT_LIMIT,
     )
     blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=head)])]
     parts = [finding_text(finding) for finding in review.findings]
-    parts += fenced_chunks(review.sql or "", SECTION_TEXT_LIMIT)
+    runs = review.sql or ""
+    if run_settings is not None:
+        runs = "\n".join(run_settings.sql_lines()) + "\n" + runs
+    parts += fenced_chunks(runs, SECTION_TEXT_LIMIT)
     # Room for the note, in blocks and in bytes.
     blocks_left = VIEW_BLOCKS_LIMIT - len(blocks) - 1
     bytes_left = VIEW_BYTES_BUDGET - serialized_size(blocks) - 2 * SECTION_TEXT_LIMIT

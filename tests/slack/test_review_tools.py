@@ -59,6 +59,9 @@ def test_show_sql_opens_a_modal_with_all_of_it(slackbot: SlackBot) -> None:
     shown = "\n".join(str(b.get("text", {}).get("text", "")) for b in view["blocks"])
     assert "UPDATE alembic_version SET version_num='b41f7a2c9e15'" in shown
     assert "require-concurrent-index-creation" in shown
+    # The timeouts an apply sets come first, as on the card.
+    assert "```SET lock_timeout = '10s';" in shown
+    assert "the whole migration is stopped after" in shown
 
 
 def test_a_revision_without_an_entry_offers_a_draft_in_its_thread(slackbot: SlackBot) -> None:
