@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.card import CardSnapshot, Level
+from bot.core.lock_text import lock_text
 from bot.core.records import BOT_ACTOR, AuditEvent, LockRecord
 from bot.core.review import ReviewStatus
 from bot.core.text import Bold, Code, Text, User
@@ -72,7 +73,8 @@ def list_text(snapshots: Sequence[CardSnapshot], locks: Sequence[LockRecord] = (
 
 
 def status_text(snap: CardSnapshot, history: Sequence[AuditEvent]) -> Text:
-    """One revision's review: status, verdicts, checklist, findings, what it needs, history."""
+    """One revision's review: status, verdicts, checklist, findings, what it locks, what it
+    needs, history."""
     state = snap.state
     status = (
         "In production before schemabot (no review)"
@@ -111,6 +113,8 @@ def status_text(snap: CardSnapshot, history: Sequence[AuditEvent]) -> Text:
             lines.append(f"  …and {len(snap.checklist) - CHECKLIST_LISTED} more items")
     errors = [f for f in snap.findings if f.level is not Level.INFO]
     lines += [Text("Found: ", finding.text) for finding in errors]
+    if snap.locks is not None:
+        lines.append(lock_text(snap.locks))
     missing = needs(snap)
     if missing:
         lines.append("Still needs: " + ", ".join(missing))

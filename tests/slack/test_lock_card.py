@@ -49,6 +49,10 @@ def test_the_card_says_what_the_revision_locks_and_its_sql_shows_the_timeouts(
     sql = displayed(next(b["text"]["text"] for b in card.blocks if b.get("block_id") == "sql"))
     assert "SET lock_timeout = '10s';" in sql and "SET statement_timeout = '30s';" in sql
     assert "stopped after 900 s" in sql
+    # /schema status says the same about locks.
+    status = displayed(bot.command("status b41f", REVIEWER).text)
+    assert "Locks in production" in status
+    assert "ACCESS EXCLUSIVE on `posts` (blocks reads and writes)" in status
 
 
 def test_a_blocked_apply_names_its_blocker_in_the_thread_as_written(
