@@ -11,10 +11,10 @@ from bot.core.bundle import version_key
 from bot.core.card import CardSnapshot, card_title, checklist_lines, disagreements, findings
 from bot.core.checklist import SEED_REQUIRED_ITEMS, EnvironmentTicks
 from bot.core.concurrency import concurrency_findings
-from bot.core.lock_review import LOCK_OVERRIDE, LockCard, RunSettings, latest
+from bot.core.lock_review import LOCK_OVERRIDE, LockCard, RunSettings
 from bot.core.promotion import EnvironmentRow
 from bot.core.records import SqlReviewRecord
-from bot.core.review import ACTIVE_RUN_STATES
+from bot.core.review import ACTIVE_RUN_STATES, latest
 from bot.git.authorship import Authorship
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH
@@ -113,7 +113,7 @@ class SnapshotBuilder:
             checklist=checklist_lines(doc, entry, state, notified, self.ticks),
             state=state,
             sql=sql,
-            locks=self._locks(revision, record.blob_sha, sql, key),
+            locks=self._locks(revision, sql, key),
             environments=self.environment_rows(revision),
         )
 
@@ -138,12 +138,10 @@ class SnapshotBuilder:
             for e in self.environments
         )
 
-    def _locks(
-        self, revision: str, blob_sha: str, sql: SqlReviewRecord | None, key: str
-    ) -> LockCard | None:
+    def _locks(self, revision: str, sql: SqlReviewRecord | None, key: str) -> LockCard | None:
         """The card's lock part, from the store alone: no database is asked here."""
         if self.run_settings is None:
             return None
         report = self.locks.report(revision, sql, key) if self.locks is not None else None
-        accepted = latest(self.store.audit_for(revision), LOCK_OVERRIDE, blob_sha)
+        accepted = latest(self.store.audit_for(revision), LOCK_OVERRIDE, key)
         return LockCard(report, accepted, self.run_settings)

@@ -23,8 +23,9 @@ from bot.core.checklist import classify
 from bot.core.lock_facts import LockTrace
 from bot.core.lock_reading import read_locks
 from bot.core.lock_report import LockReport, lock_report, locked_tables
-from bot.core.lock_review import LOCK_OVERRIDE, RunSettings, accept
+from bot.core.lock_review import LOCK_OVERRIDE, RunSettings
 from bot.core.records import BOT_ACTOR, SqlReviewRecord
+from bot.core.review import decide
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH
 from bot.migrations.table_stats import read_table_stats
@@ -204,6 +205,13 @@ def record_decision(
     (LOCK_OVERRIDE) or allowing the next apply to drop the INVALID indexes a run left
     (ALLOW_INDEX_DROP)."""
     state = reviews.state(revision)
-    what = "the lock risk is acceptable" if action == LOCK_OVERRIDE else "the index may go"
-    done = accept(state, reviews.policy, user, authors, reason, what)
-    store.audit(done.user, action, done.revision, reason=done.reason, blob_sha=done.blob_sha)
+    why = "the lock risk is acceptable" if action == LOCK_OVERRIDE else "the index may go"
+    done = decide(state, reviews.policy, user, authors, reason, why)
+    store.audit(
+        done.user,
+        action,
+        done.revision,
+        reason=done.reason,
+        blob_sha=done.blob_sha,
+        version=done.version,
+    )

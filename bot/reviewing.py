@@ -97,6 +97,7 @@ class Reviews:
             done.revision,
             reason=done.reason,
             blob_sha=done.blob_sha,
+            version=done.version,
         )
         return self.state(revision)
 

@@ -26,10 +26,10 @@ from bot.core.checklist import required_items
 from bot.core.doc import DEFAULT_TEMPLATE
 from bot.core.draft import draft_entry
 from bot.core.gates import Gate
-from bot.core.lock_review import LOCK_OVERRIDE, latest, lock_gate
+from bot.core.lock_review import LOCK_OVERRIDE, lock_gate
 from bot.core.operations import analyze
 from bot.core.records import PRODUCTION, RevisionRecord, SqlReviewRecord
-from bot.core.review import ReviewError, ReviewPolicy
+from bot.core.review import ReviewError, ReviewPolicy, latest
 from bot.core.revision_file import parse_revision_source
 from bot.core.text import Text
 from bot.drift import DriftChecker
@@ -112,9 +112,9 @@ class Services:
         if self.locks is None:
             return ()
         report = self.locks.current_report(revision, refresh=True)
-        record = self.store.get_revision(revision)
-        blob = record.blob_sha if record is not None else None
-        accepted = latest(self.store.audit_for(revision), LOCK_OVERRIDE, blob)
+        state = self.reviews.state(revision)
+        key = version_key(state.record.blob_sha, state.bundle)
+        accepted = latest(self.store.audit_for(revision), LOCK_OVERRIDE, key)
         return (lock_gate(report, accepted, revision),)
 
     def snapshot(self, revision: str) -> CardSnapshot:

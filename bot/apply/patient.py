@@ -22,8 +22,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.apply.facts import ApplyParts
-from bot.core.lock_review import ALLOW_INDEX_DROP, INVALID_INDEXES, latest
+from bot.core.lock_review import ALLOW_INDEX_DROP, INVALID_INDEXES
 from bot.core.records import BOT_ACTOR, ApplyRun
+from bot.core.review import latest
 from bot.core.text import Code, Text
 from bot.migrations.child import BACKEND
 from bot.migrations.lock_watch import (

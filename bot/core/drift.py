@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.core.text import Bold, Code, Text, User
+from bot.core.text import Bold, Code, Text
 
 DRIFT_OVERRIDE = "drift_override"
 UNCHECKED = "unchecked"
@@ -198,7 +198,3 @@ def drift_report(environment: str, at: Iterable[str], differences: tuple[Differe
     ]
     lines += [Text("• ", difference.text()) for difference in differences]
     return Text.lines(lines)
-
-
-def override_line(override: DriftOverride) -> Text:
-    return Text(":shield: ", User(override.actor), f" accepted the drift: {override.reason}")

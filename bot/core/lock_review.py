@@ -4,13 +4,11 @@ build left, and the timeouts an apply runs with, as the card shows them."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.core.gates import Gate
 from bot.core.lock_report import LockReport
 from bot.core.records import AuditEvent
-from bot.core.review import ReviewError, ReviewPolicy, ReviewState
 from bot.core.text import Code, Text
 
 LOCK_OVERRIDE = "lock_override"
@@ -19,16 +17,6 @@ ALLOW_INDEX_DROP = "allow_invalid_index_drop"
 """Audit action: an approver lets the next apply drop the INVALID indexes a run left."""
 INVALID_INDEXES = "invalid_indexes_left"
 """Audit action (the bot's): a failed run left these INVALID indexes in production."""
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """An approver's audited decision about one revision, with their reason."""
-
-    revision: str
-    user: str
-    reason: str
-    blob_sha: str
 
 
 @dataclass(frozen=True)
@@ -63,41 +51,6 @@ class LockCard:
     report: LockReport | None
     accepted: AuditEvent | None
     run_settings: RunSettings
-
-
-def latest(
-    events: Sequence[AuditEvent], action: str, blob_sha: str | None = None
-) -> AuditEvent | None:
-    """The newest event of `action` (for this version of the file, when `blob_sha` is given)."""
-    found = [
-        event
-        for event in events
-        if event.action == action and (blob_sha is None or event.detail.get("blob_sha") == blob_sha)
-    ]
-    return found[-1] if found else None
-
-
-def accept(
-    state: ReviewState,
-    policy: ReviewPolicy,
-    user: str,
-    authors: Collection[str],
-    reason: str,
-    what: str,
-) -> Accepted:
-    """An approver other than the file's authors decides, saying why (for the audit log)."""
-    reason = reason.strip()
-    if not reason:
-        raise ReviewError(f"Say why {what}: it goes in the audit log.")
-    if user in authors or not policy.may_approve(user):
-        raise ReviewError(
-            Text(
-                "Only an approver other than the author can decide that for ",
-                Code(state.revision),
-                ".",
-            )
-        )
-    return Accepted(state.revision, user, reason, state.record.blob_sha)
 
 
 def lock_gate(report: LockReport | None, accepted: AuditEvent | None, revision: str) -> Gate:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core.bundle import Bundle
+from bot.core.bundle import Bundle, version_key
 from bot.core.records import (
     PRODUCTION,
     ApplyRun,
@@ -162,11 +162,7 @@ def review_state(
             fresh.append(verdict)
         else:
             stale.append(verdict)
-    overrides = [
-        event
-        for event in events
-        if event.action == LINT_OVERRIDE and event.detail.get("blob_sha") == record.blob_sha
-    ]
+    lint_override = latest(events, LINT_OVERRIDE, version_key(record.blob_sha, bundle))
     runs = [run for run in runs if run.environment == PRODUCTION]
     return ReviewState(
         record=record,
@@ -176,7 +172,7 @@ def review_state(
         ticks=ticks,
         last_run=runs[-1] if runs else None,
         required_approvals=policy.required_approvals,
-        lint_override=overrides[-1] if overrides else None,
+        lint_override=lint_override,
         bundle=bundle,
         applied=applied_bundle(runs),
     )
@@ -234,13 +230,17 @@ class NewVerdict:
 
 
 @dataclass(frozen=True)
-class LintOverride:
-    """An approver accepts the lint errors of one version of the file, saying why."""
+class Decision:
+    """An approver's audited decision about one version of a revision (accepting its lint
+    errors or its lock risk, say), with their reason. `version` is the revision's bytes as
+    `version_key` names them, migration environment included: the decision holds for
+    those bytes only."""
 
     revision: str
     user: str
     reason: str
     blob_sha: str
+    version: str
 
 
 @dataclass(frozen=True)
@@ -315,20 +315,52 @@ def change_request_reason(reason: str) -> str:
 
 def override_lint(
     state: ReviewState, policy: ReviewPolicy, user: str, authors: Collection[str], reason: str
-) -> LintOverride:
-    record = _open_for_review(state)
+) -> Decision:
+    _open_for_review(state)
+    return decide(
+        state,
+        policy,
+        user,
+        authors,
+        reason,
+        why="the lint errors are acceptable",
+        what="override the lint of",
+    )
+
+
+def decide(
+    state: ReviewState,
+    policy: ReviewPolicy,
+    user: str,
+    authors: Collection[str],
+    reason: str,
+    why: str,
+    what: str = "decide that for",
+) -> Decision:
+    """An approver other than the file's authors decides about the revision's current
+    bytes, saying `why` (for the audit log); `what` names the decision in a refusal."""
     reason = reason.strip()
     if not reason:
-        raise ReviewError("Say why the lint errors are acceptable: it goes in the audit log.")
+        raise ReviewError(f"Say why {why}: it goes in the audit log.")
     if user in authors or not policy.may_approve(user):
         raise ReviewError(
-            Text(
-                "Only an approver other than the author can override the lint of ",
-                Code(record.revision),
-                ".",
-            )
+            Text(f"Only an approver other than the author can {what} ", Code(state.revision), ".")
         )
-    return LintOverride(record.revision, user, reason, record.blob_sha)
+    blob_sha = state.record.blob_sha
+    return Decision(state.revision, user, reason, blob_sha, version_key(blob_sha, state.bundle))
+
+
+def latest(
+    events: Sequence[AuditEvent], action: str, version: str | None = None
+) -> AuditEvent | None:
+    """The newest event of `action`; with `version`, the newest about those bytes (see
+    `Decision`)."""
+    found = [
+        event
+        for event in events
+        if event.action == action and (version is None or event.detail.get("version") == version)
+    ]
+    return found[-1] if found else None
 
 
 def withdraw(state: ReviewState, user: str, standing: Collection[str]) -> str:

@@ -56,3 +56,18 @@ def test_without_the_gate_lint_errors_do_not_block(team: Team) -> None:
     run = team.applier.execute(team.applier.request(DEMO_PENDING.revision, APPLIER))
 
     assert run.state == "succeeded", run.error
+
+
+def test_an_override_holds_for_the_bytes_it_was_given_on_env_py_included(team: Team) -> None:
+    services = build_services(replace(team.services.settings, lint_gate=True))
+    approve_and_tick(team, DEMO_PENDING.revision)
+    services.review_sql([DEMO_PENDING.revision])
+    services.reviews.override_lint(DEMO_PENDING.revision, REVIEWER, (), "posts is small")
+
+    env_py = (team.dev.root / "migrations" / "env.py").read_text(encoding="utf-8")
+    team.dev.write("migrations/env.py", env_py + "\n# run anything here\n")
+    team.dev.push()
+    services.scanner.run()
+
+    assert services.reviews.state(DEMO_PENDING.revision).lint_override is None
+    services.store.close()
