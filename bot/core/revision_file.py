@@ -5,6 +5,7 @@ rather than guessed.
 """
 
 import ast
+import importlib.util
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -193,6 +194,16 @@ def _revision_id(binding: _Binding | None, path: str) -> str:
     if reason is not None:
         raise RevisionFileError(path, line, reason)
     return value
+
+
+def decode_revision(data: bytes, path: str) -> str:
+    """A revision file's bytes as Python's import reads them: its coding cookie or UTF-8,
+    universal newlines. Bytes that are not text in their declared encoding (or declare one
+    that does not exist) are a RevisionFileError, like any file that cannot be read."""
+    try:
+        return importlib.util.decode_source(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as e:
+        raise RevisionFileError(path, None, "not text in its declared encoding") from e
 
 
 def too_large_to_parse(size: int) -> str:

@@ -1,6 +1,5 @@
 """The revision graph of a checkout on disk: every file Alembic would load, read with `ast`."""
 
-import importlib.util
 import os
 import re
 from functools import partial
@@ -10,6 +9,7 @@ from bot.core.revision_file import (
     REVISION_FILE_LIMIT,
     Revision,
     RevisionFileError,
+    decode_revision,
     parse_revision_source,
     too_large_to_parse,
 )
@@ -43,12 +43,7 @@ def _read_revision(root: Path, path: str, inside: str, real_path: RealPaths) -> 
         raise RevisionFileError(path, None, f"cannot be read ({e.strerror})") from e
     if len(data) > REVISION_FILE_LIMIT:
         raise RevisionFileError(path, None, too_large_to_parse(os.path.getsize(file)))
-    try:
-        # As Python's import does: the coding cookie or UTF-8, universal newlines.
-        source = importlib.util.decode_source(data)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as e:
-        raise RevisionFileError(path, None, "not text in its declared encoding") from e
-    return parse_revision_source(source, path)
+    return parse_revision_source(decode_revision(data, path), path)
 
 
 _DECLARES_REVISION = re.compile(rb"^revision\s*(?::[^=\n]*)?=\s*['\"]", re.MULTILINE)

@@ -8,7 +8,6 @@ here: the rest of the bot gets plain dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.util import decode_source
 from os import PathLike
 
 from git import Blob, Commit, Repo
@@ -18,6 +17,7 @@ from bot.core.revision_file import (
     REVISION_FILE_LIMIT,
     Revision,
     RevisionFileError,
+    decode_revision,
     parse_revision_source,
     too_large_to_parse,
 )
@@ -160,9 +160,8 @@ def _parse_blob(
     if blob.size > REVISION_FILE_LIMIT:
         problems.append(GraphProblem("unparseable", path, None, too_large_to_parse(blob.size)))
         return None
-    source = decode_source(blob.data_stream.read())
     try:
-        revision = parse_revision_source(source, path)
+        revision = parse_revision_source(decode_revision(blob.data_stream.read(), path), path)
     except RevisionFileError as exc:
         problems.append(GraphProblem("unparseable", path, None, exc.detail))
         return None

@@ -194,6 +194,29 @@ def test_a_revision_file_too_large_to_parse_is_a_problem_read_no_further(
     )
 
 
+@pytest.mark.parametrize(
+    "head",
+    [b"# -*- coding: no-such-codec -*-\n", b"# -*- coding: ascii -*-\n# caf\xc3\xa9\n"],
+    ids=["unknown encoding", "not its declared encoding"],
+)
+def test_a_revision_file_not_readable_as_text_is_a_problem_and_the_scan_goes_on(
+    tmp_path: Path, dev: Developer, store: Store, head: bytes
+) -> None:
+    scanner(tmp_path, dev, store).run()
+    odd = dev.root / "migrations" / "versions" / "0odd_encoding.py"
+    odd.write_bytes(head + b'revision = "0odd"\ndown_revision = None\n')
+    dev.commit([str(odd.relative_to(dev.root))], "Odd bytes")
+    dev.add_migration(DEMO_PENDING)
+    dev.push()
+
+    report = scanner(tmp_path, dev, store).run()
+
+    assert [item.revision for item in report.new] == [DEMO_PENDING.revision]
+    assert len(report.problems) == 1
+    assert "0odd_encoding.py" in report.problems[0]
+    assert "not text in its declared encoding" in report.problems[0]
+
+
 def test_an_unreachable_origin_is_a_clear_error(tmp_path: Path, store: Store) -> None:
     config = Settings(repo_url=str(tmp_path / "nowhere.git"), workdir=tmp_path / "bot")
     redact = Redactor()
