@@ -22,7 +22,12 @@ from gitdb.exc import BadName
 from bot.core.doc import SchemaDoc
 from bot.core.doc_limits import DOC_SIZE_LIMIT, too_large
 from bot.core.layout import AlembicLayout
-from bot.core.revision_file import Revision, RevisionFileError, parse_revision_source
+from bot.core.revision_file import (
+    REVISION_FILE_LIMIT,
+    Revision,
+    RevisionFileError,
+    parse_revision_source,
+)
 from bot.core.revisions import RevisionGraph
 from bot.core.text import Code, Text
 from bot.git.clone import Clone
@@ -59,8 +64,9 @@ class RepositoryView:
             return _tip(repo, branch)
 
     def read(self, branch: str, path: str) -> str | None:
-        """The text of `path` on `branch`; None when the branch or the file is not there,
-        or when the path is a symbolic link (or passes through one)."""
+        """The text of `path` (a revision file) on `branch`; None when the branch or the
+        file is not there, when the path is a symbolic link (or passes through one), or when
+        the file is larger than schemabot parses revision files."""
         with self.clone.open() as repo:
             tip = _tip(repo, branch)
             if tip is None:
@@ -71,7 +77,8 @@ class RepositoryView:
                     self._files.move_to_end(key)
                     return self._files[key]
             blob = file_at(repo, tip, path)
-            text = None if blob is None else text_of(blob)
+            too_large = blob is not None and blob.size > REVISION_FILE_LIMIT
+            text = None if blob is None or too_large else text_of(blob)
             with self._lock:
                 _remember(self._files, key, text, CACHED_FILES)
             return text

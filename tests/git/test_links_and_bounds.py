@@ -16,6 +16,7 @@ from git import Repo
 from bot.config import GitAuthor
 from bot.core.doc_limits import DOC_SIZE_LIMIT
 from bot.core.layout import AlembicLayout
+from bot.core.revision_file import REVISION_FILE_LIMIT
 from bot.core.text import plain
 from bot.demo.project import DEMO_PENDING
 from bot.git.clone import Clone
@@ -123,6 +124,14 @@ def test_a_document_past_the_bound_is_not_read(tmp_path: Path, dev: Developer) -
         "`SCHEMA_CHANGES.md` on `main` is 2.0 MiB, more than the 2 MiB schemabot reads,"
         " so it was not read: move older entries to another file."
     )
+
+
+def test_a_revision_file_past_the_bound_is_not_read(tmp_path: Path, dev: Developer) -> None:
+    path = "migrations/versions/0fat_huge.py"
+    dev.write(path, 'revision = "0fat"\n' + "x = 1\n" * (REVISION_FILE_LIMIT // 6 + 1))
+    dev.push()
+
+    assert view_of(tmp_path, dev).read("main", path) is None
 
 
 def test_the_status_commit_refuses_to_write_through_a_linked_document(
