@@ -7,7 +7,8 @@ pushed. They run in a child that gets:
   the dialect (`postgresql://`), `HOME` and `TMPDIR` in a throwaway folder;
 - fresh Linux namespaces (`unshare`): no network at all, its own process table (so no
   `/proc/<pid>/environ` of schemabot or of whatever started it), its own mounts, where
-  schemabot's work folder, state file, configuration and env files are covered up;
+  schemabot's work folder, state file, configuration and env files are covered up, and
+  so are the credentials in its home folder (its ssh keys, git's and gpg's, `.pgpass`...);
 - another user (`nobody`) when schemabot runs as root, so file permissions keep it out too;
 - limits on CPU time, memory, file size, open files and (with its own user) processes;
   the runner adds a wall-clock timeout and a cap on what it reads of the output.
@@ -35,6 +36,21 @@ log = logging.getLogger(__name__)
 NOBODY = 65534
 PR_SET_DUMPABLE = 4
 JAIL = Path(__file__).with_name("jail.py")
+# What a user keeps in their home folder to push, sign or connect: schemabot's, never a
+# preview's (whose HOME is a throwaway folder).
+HOME_CREDENTIALS = (
+    ".ssh",
+    ".gnupg",
+    ".git-credentials",
+    ".gitconfig",
+    ".config/git",
+    ".netrc",
+    ".pgpass",
+    ".docker",
+    ".aws",
+    ".kube",
+    ".config/gcloud",
+)
 NAMESPACES = ("--fork", "--kill-child", "--pid", "--mount-proc", "--net")
 LIMITS: Mapping[str, int] = {
     "cpu_seconds": 120,
@@ -111,10 +127,15 @@ def probe(hidden: Sequence[Path], python: str = sys.executable) -> Confinement:
     """Find what this host can enforce, by trying it; logs what it cannot, once.
 
     `python` is the interpreter previews run under: its folders must stay reachable.
+    `hidden` are schemabot's own files; the credentials in its home folder are hidden too.
     """
     uid = NOBODY if os.geteuid() == 0 else None
     unshare = _working_unshare()
-    shown = tuple(str(path.resolve()) for path in hidden if path.exists())
+    home = Path(os.path.expanduser("~"))
+    covered = (
+        [*hidden, *(home / name for name in HOME_CREDENTIALS)] if home.is_absolute() else hidden
+    )
+    shown = tuple(str(path.resolve()) for path in covered if path.exists())
     exposed = _interpreter_folders(sys.executable) + _interpreter_folders(python)
     exposed += (str(JAIL.parent.resolve()),)
     confinement = Confinement(unshare, uid, shown, tuple(dict.fromkeys(exposed)))

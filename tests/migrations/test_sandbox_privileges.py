@@ -58,7 +58,9 @@ def as_schemabot_not_root(folder: Path) -> dict[str, object]:
     return result
 
 
-def test_a_preview_cannot_uncover_schemabots_files_or_other_processes(folder: Path) -> None:
+def test_a_preview_cannot_uncover_schemabots_files_credentials_or_other_processes(
+    folder: Path,
+) -> None:
     result = as_schemabot_not_root(folder)
 
     assert not any(result["unmounted"].values()), result  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """schemabot's side of the sandbox-privilege test, run as a user that is not root.
 
 Usage: `python -I uncover.py REPO FOLDER`. It covers a state folder and an env file in
-FOLDER as schemabot does, keeps a process of its own user alive with a Slack token in its
+FOLDER as schemabot does (and, with its HOME in FOLDER, the ssh key and git credentials
+there), keeps a process of its own user alive with a Slack token in its
 environment (as a `git fetch` would be), and runs PAYLOAD in the preview sandbox: the
 preview tries to unmount the covers and /proc, first as it is, then from a user namespace
 of its own, and prints as JSON what it then reads. Standard library only.
@@ -10,6 +11,7 @@ of its own, and prints as JSON what it then reads. Standard library only.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +69,12 @@ def main() -> int:
     state.mkdir()
     (state / "state.db").write_text("STATE")
     env_file.write_text("DATABASE_PASSWORD=hunter2")
+    home = folder / "home"
+    (home / ".ssh").mkdir(parents=True)
+    key, credentials = home / ".ssh" / "id_ed25519", home / ".git-credentials"
+    key.write_text("PRIVATE KEY hunter2")
+    credentials.write_text("https://schemabot:hunter2@git.example.com")
+    os.environ["HOME"] = str(home)
     confinement = probe([state, env_file])
     if confinement.unshare is None:
         print(json.dumps({"skip": "this host cannot create namespaces"}))
@@ -75,7 +83,8 @@ def main() -> int:
     stage.mkdir()
     payload = folder / "payload.py"
     payload.write_text(PAYLOAD)
-    argv = [sys.executable, "-I", str(payload), str(env_file), str(state)]
+    argv = [sys.executable, "-I", str(payload), str(env_file), str(state), str(key)]
+    argv.append(str(credentials))
     holder = subprocess.Popen(["sleep", "60"], env={"SLACK_BOT_TOKEN": TOKEN})
     try:
         done = subprocess.run(
