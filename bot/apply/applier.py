@@ -239,21 +239,12 @@ class Applier:
             versions = current_versions(url, parts.redact, name=where.name)
             if not _landed(run, versions):
                 return self._fail(run, _not_landed(where, versions, result), rollback_help=True)
-            parts.store.record_presence(where.name, revision, run.id, run.kind == "apply")
-            if not production:
-                return self._finish_elsewhere(run, where)
-            for check in (BotCheck.APPLIED, BotCheck.VERIFIED):
-                parts.store.set_checklist(revision, check.value, run.kind == "apply", BOT_ACTOR)
-            run = parts.store.advance_run(run.id, "applied_doc_pending")
-            self.notifier.progress(
-                revision,
-                Text(
-                    ":white_check_mark: Verified in production. Updating ",
-                    Code(parts.settings.doc),
-                    "…",
-                ),
+            verified = Text(
+                ":white_check_mark: Verified in production. Updating ",
+                Code(parts.settings.doc),
+                "…",
             )
-            return self.finish_document(run)
+            return self._landed_in(where, run, verified)
         except SchemabotError as exc:
             return self._fail(run, exc.text)
         except Exception:
@@ -295,10 +286,22 @@ class Applier:
         if not _landed(run, versions):
             text = Text(f"{unexpected}; {where.name} does not have it")
             return self._fail(run, text, rollback_help=True)
-        self.parts.store.record_presence(where.name, run.revision, run.id, run.kind == "apply")
+        return self._landed_in(
+            where, run, Text("Production has the migration, so the document update goes on.")
+        )
+
+    def _landed_in(self, where: Environment, run: ApplyRun, said: Text) -> ApplyRun:
+        """The end of a run `where` shows landed: recorded there; outside production that is
+        all, in production the bot's checks are ticked and the document is updated, after
+        `said` in the thread."""
+        parts = self.parts
+        parts.store.record_presence(where.name, run.revision, run.id, run.kind == "apply")
         if not where.is_production:
             return self._finish_elsewhere(run, where)
-        run = self.parts.store.advance_run(run.id, "applied_doc_pending")
+        for check in (BotCheck.APPLIED, BotCheck.VERIFIED):
+            parts.store.set_checklist(run.revision, check.value, run.kind == "apply", BOT_ACTOR)
+        run = parts.store.advance_run(run.id, "applied_doc_pending")
+        self.notifier.progress(run.revision, said)
         return self.finish_document(run)
 
     def _finish_elsewhere(self, run: ApplyRun, where: Environment) -> ApplyRun:
@@ -427,19 +430,10 @@ class Applier:
             log.warning("cannot reconcile run %d yet: %s", run.id, exc)
             return
         if _landed(run, versions) and run.state in MAYBE_APPLIED:
-            parts.store.record_presence(where.name, run.revision, run.id, run.kind == "apply")
-            if not where.is_production:
-                self._finish_elsewhere(run, where)
-                return
-            run = parts.store.advance_run(run.id, "applied_doc_pending")
-            self.notifier.progress(
-                run.revision,
-                Text(
-                    "schemabot restarted: production has the migration, "
-                    "so the document update goes on."
-                ),
+            said = Text(
+                "schemabot restarted: production has the migration, so the document update goes on."
             )
-            self.finish_document(run)
+            self._landed_in(where, run, said)
             return
         parts.store.advance_run(
             run.id,

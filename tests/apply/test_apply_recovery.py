@@ -10,6 +10,7 @@ from git import Repo
 from sqlalchemy import create_engine, text
 
 from bot.apply.applier import Applier
+from bot.core.checklist import BotCheck
 from bot.core.doc_update import mark_applied
 from bot.core.text import Text
 from bot.demo.project import DEMO_PENDING, DEMO_PENDING_ENTRY, MigrationSpec
@@ -177,12 +178,14 @@ def test_an_unexpected_error_after_the_migration_still_updates_the_document(
     team: Team,
 ) -> None:
     approve_and_tick(team, DEMO_PENDING.revision)
-    broken = Applier(team.services.apply_parts, BrokenNotes(breaks_at="Verified in production"))
+    broken = Applier(team.services.apply_parts, BrokenNotes(breaks_at="Running upgrade"))
 
     run = broken.execute(broken.request(DEMO_PENDING.revision, APPLIER))
 
     assert run.state == "succeeded", run.error
     assert production_versions(team.production) == {DEMO_PENDING.revision}
+    ticks = team.services.store.checklist_for(DEMO_PENDING.revision)
+    assert ticks[BotCheck.APPLIED.value].ticked and ticks[BotCheck.VERIFIED.value].ticked
     with Repo(team.dev.origin) as origin:
         message = str(origin.commit("main").message)
     assert message.startswith(f"Mark {DEMO_PENDING.revision} applied")
