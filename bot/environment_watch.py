@@ -47,12 +47,23 @@ class EnvironmentWatch:
         self._read: dict[str, frozenset[str]] = {}
         self._down: dict[str, str] = {}
         self._pending: dict[str, Future[Outcome]] = {}
+        # Revisions whose rows or ticks changed since the last cycle reported them: a read
+        # an apply asked for finds changes too, and the watcher's cycle refreshes their cards.
+        self._unreported: set[str] = set()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="environments")
         self._lock = threading.Lock()
 
     def cycle(self) -> set[str]:
         """Read every environment and record what each has; the revisions whose rows or
-        ticks changed (their cards need a refresh)."""
+        ticks changed since the last cycle (their cards need a refresh)."""
+        self.look()
+        with self._lock:
+            changed, self._unreported = self._unreported, set()
+        return changed
+
+    def look(self) -> None:
+        """Read every environment and record what each has, leaving what changed for the
+        next `cycle` to report."""
         waiting: dict[str, Future[Outcome]] = {}
         outcomes: dict[str, Outcome] = {}
         with self._lock:
@@ -68,11 +79,10 @@ class EnvironmentWatch:
                 elif pending.done():
                     outcomes[name] = self._pending.pop(name).result()
         outcomes |= {name: future.result() for name, future in waiting.items()}
-        changed: set[str] = set()
         for environment in self.environments:
             if environment.name in outcomes:
-                changed |= self._record(environment, outcomes[environment.name])
-        return changed | self._tick()
+                self._record(environment, outcomes[environment.name])
+        self._tick()
 
     def refresh(self, environment: Environment) -> str | None:
         """Read one environment now and record it; why it could not be read, if it could not."""
@@ -98,21 +108,23 @@ class EnvironmentWatch:
         except DatabaseUnavailable as exc:
             return str(exc)
 
-    def _record(self, environment: Environment, outcome: Outcome) -> set[str]:
+    def _record(self, environment: Environment, outcome: Outcome) -> None:
         name = environment.name
         if isinstance(outcome, str):
             with self._lock:
                 if self._down.get(name) != outcome:
                     log.warning("environment %s: %s", name, outcome)
                 self._down[name] = outcome
-            return set()
+            return
         with self._lock:
             if self._down.pop(name, None) is not None:
                 log.info("environment %s answers again", name)
             if self._read.get(name) == outcome:
-                return set()
+                return
             self._read[name] = outcome
-        return self.store.sync_presence(name, self._closure(outcome))
+        changed = self.store.sync_presence(name, self._closure(outcome))
+        with self._lock:
+            self._unreported |= changed
 
     def _closure(self, versions: frozenset[str]) -> frozenset[str]:
         """The revisions a database has: its version rows and their ancestors. A row that
@@ -136,12 +148,12 @@ class EnvironmentWatch:
         parsed = self.repository.revision(record.branch, record.path)
         return parsed.down_revisions if parsed is not None else ()
 
-    def _tick(self) -> set[str]:
+    def _tick(self) -> None:
         """Tick (or untick) the checklist items environments verify, on every pending
         revision, as the bot: only what changed is written."""
         ticks = tuple((phrase, e.name) for e in self.environments for phrase in e.ticks)
         if not ticks:
-            return set()
+            return
         changed: set[str] = set()
         main = self.main_branch()
         for record in self.store.list_revisions(pending_only=True):
@@ -160,4 +172,5 @@ class EnvironmentWatch:
                         changed.add(record.revision)
                 except SchemabotError as exc:
                     log.warning("could not tick %s on %s: %s", key, record.revision, exc)
-        return changed
+        with self._lock:
+            self._unreported |= changed

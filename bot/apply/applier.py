@@ -309,7 +309,9 @@ class Applier:
         document says where production is)."""
         run = self.parts.store.advance_run(run.id, "succeeded")
         if self.parts.watch is not None:
-            self.parts.watch.cycle()  # what it ticks, ticked now rather than next cycle
+            # What it ticks, ticked now rather than next cycle, and shown on the cards.
+            for changed in self.parts.watch.cycle():
+                self.notifier.card_changed(changed)
         done = "applied and verified" if run.kind == "apply" else "rolled back"
         self.notifier.progress(
             run.revision,

@@ -64,7 +64,7 @@ def apply_facts(
 
     where = environment or environments_of(parts.settings)[-1]
     if parts.watch is not None:
-        parts.watch.cycle()  # the items environments tick, as they are now
+        parts.watch.look()  # the items environments tick, as they are now
     facts = review_facts(parts, revision)
     state = facts.state
     doc = parts.repository.doc(facts.main_branch)

@@ -60,6 +60,18 @@ def test_the_dev_tick_appears_when_dev_is_upgraded_by_hand(stages: Stages) -> No
     assert watch.cycle() == set(), "a second look at the same databases changes nothing"
 
 
+def test_what_an_apply_reads_first_still_reaches_the_watchers_cards(stages: Stages) -> None:
+    watch = stages.services.environment_watch
+    assert watch is not None
+    stages.upgrade_by_hand("dev", REVISION)
+
+    # An apply reads the environments before its gates (refused: nobody ticked anything).
+    refusal(stages, "staging")
+
+    assert stages.services.store.checklist_for(REVISION)[DEV_ITEM].ticked
+    assert REVISION in watch.cycle(), "the watcher's next cycle refreshes the card"
+
+
 def test_a_person_cannot_tick_what_an_environment_verifies(stages: Stages) -> None:
     stages.tick_what_people_tick(REVISION)
     stages.services.store.set_checklist(REVISION, DEV_ITEM, True, REVIEWER)
