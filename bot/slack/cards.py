@@ -15,7 +15,6 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ConfirmObject,
-    ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -27,7 +26,9 @@ from bot.core.card import SHOWN_FIELDS, CardSnapshot, Finding, Level
 from bot.core.review import ReviewState, ReviewStatus
 from bot.core.status_report import needs
 from bot.core.text import Bold, Code, Text, User
+from bot.slack.blocks import section
 from bot.slack.checklist_view import checklist_blocks
+from bot.slack.environment_views import environments_section
 from bot.slack.limits import (
     CONFIRM_TEXT_LIMIT,
     FIELD_TEXT_LIMIT,
@@ -69,24 +70,11 @@ class Message:
     blocks: list[Block]
 
 
-def section(block_id: str | None, text: Text | str, pointer: Text | str = "") -> SectionBlock:
-    """A section showing `text` as mrkdwn, within Slack's limit."""
-    shown = MarkdownTextObject(text=render(text, SECTION_TEXT_LIMIT, pointer))
-    return SectionBlock(block_id=block_id, text=shown)
-
-
-def context(block_id: str | None, text: Text | str) -> ContextBlock:
-    shown = MarkdownTextObject(text=render(text, SECTION_TEXT_LIMIT))
-    return ContextBlock(block_id=block_id, elements=[shown])
-
-
 def review_card(snap: CardSnapshot, checklist_iteration: str = "") -> Message:
     """The review card of one revision: what it is, what the bot found, where it stands.
 
     `checklist_iteration`: a new one when the card is sent again to undo a refused tick
     (see bot/slack/checklist_view.py)."""
-    from bot.slack.environment_views import environments_section
-
     pointer = Text("(see ", Code(snap.doc_path), ")")
     blocks: list[Block] = [
         HeaderBlock(

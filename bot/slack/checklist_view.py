@@ -16,8 +16,6 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     CheckboxesElement,
-    ContextBlock,
-    MarkdownTextObject,
     Option,
     PlainTextObject,
     SectionBlock,
@@ -25,13 +23,13 @@ from slack_sdk.models.blocks import (
 
 from bot.core.card import CardSnapshot, ChecklistLine
 from bot.core.text import Bold, Code, Text, User
+from bot.slack.blocks import context, section
 from bot.slack.limits import (
     CHECKBOX_OPTIONS_LIMIT,
     OPTION_TEXT_LIMIT,
-    SECTION_TEXT_LIMIT,
     revision_ref,
 )
-from bot.slack.markup import clip, render
+from bot.slack.markup import clip
 
 CHECKLIST = "checklist"
 # Five checkbox groups of ten: a document with hundreds of items still makes a card.
@@ -61,7 +59,7 @@ def checklist_blocks(snap: CardSnapshot, iteration: str = "") -> list[Block]:
     if manual:
         shown = manual[:CHECKLIST_ITEMS_SHOWN]
         if snap.state.accepts_verdicts:
-            blocks.append(_section("checklist_title", Text(Bold("Migration checklist"))))
+            blocks.append(section("checklist_title", Text(Bold("Migration checklist"))))
             blocks.append(_checkboxes(snap.revision, shown, iteration))
         else:
             blocks.append(_as_text(snap, shown))
@@ -71,11 +69,11 @@ def checklist_blocks(snap: CardSnapshot, iteration: str = "") -> list[Block]:
                 Code(snap.doc_path),
                 ", not shown here.",
             )
-            blocks.append(_context("checklist_more", more))
+            blocks.append(context("checklist_more", more))
     if snap.bot_items:
         marks = [Text(f"{_box(line.done)} {line.entry.text}") for line in snap.bot_items]
         blocks.append(
-            _context("bot_checks", Text("Checked by schemabot:  ", Text.join("  ·  ", marks)))
+            context("bot_checks", Text("Checked by schemabot:  ", Text.join("  ·  ", marks)))
         )
     return blocks
 
@@ -104,17 +102,7 @@ def _as_text(snap: CardSnapshot, shown: tuple[ChecklistLine, ...]) -> SectionBlo
         who = Text(" (", User(line.by), ")") if line.done and line.by else Text()
         lines.append(Text(f"{_box(line.done)} ", line.entry.text.strip() or line.entry.key, who))
     pointer = Text("(see ", Code(snap.doc_path), ")")
-    return _section("checklist", Text.lines(lines), pointer)
-
-
-def _section(block_id: str, text: Text, pointer: Text | str = "") -> SectionBlock:
-    shown = MarkdownTextObject(text=render(text, SECTION_TEXT_LIMIT, pointer))
-    return SectionBlock(block_id=block_id, text=shown)
-
-
-def _context(block_id: str, text: Text) -> ContextBlock:
-    shown = MarkdownTextObject(text=render(text, SECTION_TEXT_LIMIT))
-    return ContextBlock(block_id=block_id, elements=[shown])
+    return section("checklist", Text.lines(lines), pointer)
 
 
 def _box(done: bool) -> str:

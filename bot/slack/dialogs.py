@@ -13,7 +13,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.text import Code, Text, plain
-from bot.slack.cards import Message, section
+from bot.slack.blocks import section
+from bot.slack.cards import Message
 from bot.slack.limits import CONFIRM_TEXT_LIMIT, SECTION_TEXT_LIMIT, revision_ref
 from bot.slack.markup import clip, render
 

@@ -7,7 +7,7 @@ from slack_sdk.models.blocks import SectionBlock
 from bot.core.card import CardSnapshot
 from bot.core.promotion import environment_lines
 from bot.core.text import Bold, Text
-from bot.slack.cards import section
+from bot.slack.blocks import section
 
 
 def environments_section(snap: CardSnapshot) -> SectionBlock | None:

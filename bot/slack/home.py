@@ -20,7 +20,8 @@ from slack_sdk.models.views import View
 
 from bot.core.card import CardSnapshot, Level
 from bot.core.text import Bold, Code, Text
-from bot.slack.cards import STATUS_EMOJI, context
+from bot.slack.blocks import context
+from bot.slack.cards import STATUS_EMOJI
 from bot.slack.limits import VIEW_BYTES_BUDGET, serialized_size
 from bot.slack.markup import channel_link, clip, fit, link, render
 
