@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from bot.core.text import Code, Text
+
 
 @dataclass(frozen=True)
 class Bundle:
@@ -28,10 +30,10 @@ class Bundle:
     files: Mapping[str, str]
     problems: tuple[str, ...] = ()
     commit: str | None = None
-    links: tuple[str, ...] = ()
-    """Paths that are symbolic links where a file was expected (never followed)."""
     """The commit it was read at (not part of what is compared: the same bytes at another
     commit are the same bundle)."""
+    links: tuple[str, ...] = ()
+    """Paths that are symbolic links where a file was expected (never followed)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", MappingProxyType(dict(sorted(self.files.items()))))
@@ -55,6 +57,12 @@ class Bundle:
     def complete(self) -> bool:
         """Read whole: no problem, no link."""
         return not self.problems and not self.links
+
+    def incomplete(self, most: int | None = None) -> Text:
+        """Why it is not read whole (`most` reasons at the most): its problems, its links."""
+        links = (Text(Code(path), " is a symbolic link") for path in self.links)
+        reasons = [*(Text(problem) for problem in self.problems), *links]
+        return Text.join("; ", reasons[:most])
 
     @property
     def revision_blob(self) -> str:

@@ -245,13 +245,13 @@ def findings(
                 ),
             )
         )
-    if state.bundle is not None and state.bundle.problems:
+    if state.bundle is not None and not state.bundle.complete:
         found.append(
             Finding(
                 Level.ERROR,
                 Text(
                     "Its migration environment cannot be approved as it is: ",
-                    "; ".join(state.bundle.problems[:5]),
+                    state.bundle.incomplete(most=5),
                 ),
             )
         )

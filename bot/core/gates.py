@@ -235,12 +235,10 @@ def _approved_bytes(state: ReviewState) -> Gate:
         return Gate(
             "approved bytes", False, Text("its file and migration environment cannot be read")
         )
-    links = (Text(Code(path), " is a symbolic link") for path in bundle.links)
-    reasons = Text.join("; ", [*(Text(problem) for problem in bundle.problems), *links])
     return Gate(
         "approved bytes",
         bundle.complete,
-        Text("its migration environment cannot be approved as it is: ", reasons),
+        Text("its migration environment cannot be approved as it is: ", bundle.incomplete()),
     )
 
 

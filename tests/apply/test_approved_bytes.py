@@ -16,6 +16,7 @@ from bot.apply.applier import Applier
 from bot.core.doc_update import add_entry
 from bot.core.gates import GateFailed
 from bot.core.review import ReviewError
+from bot.core.text import plain
 from bot.demo.project import (
     DEMO_PENDING,
     DEMO_PENDING_ENTRY,
@@ -138,6 +139,25 @@ def test_an_approval_covers_the_application_files_env_py_imports(team: Team) -> 
     push_file(team, "app/models.py", "METADATA = 'changed'\n", "Change the models")
     state = team.services.reviews.state(DEMO_PENDING.revision)
     assert state.changed_since(state.stale_approvals[0]) == ("app/models.py",)
+
+
+def test_a_linked_module_env_py_imports_is_on_the_card_before_it_blocks_the_apply(
+    team: Team,
+) -> None:
+    env = (team.dev.root / "migrations" / "env.py").read_text(encoding="utf-8")
+    team.dev.write("app/__init__.py", "", message="An app")
+    (team.dev.root / "app" / "models.py").symlink_to("/etc/hostname")
+    team.dev.commit(["app/models.py"], "Models elsewhere")
+    push_file(team, "migrations/env.py", "from app.models import METADATA  # noqa\n" + env)
+    approve_and_tick(team, DEMO_PENDING.revision)
+
+    found = [plain(f.text) for f in team.services.snapshot(DEMO_PENDING.revision).findings]
+    with pytest.raises(GateFailed) as refused:
+        team.applier.request(DEMO_PENDING.revision, APPLIER)
+
+    said = "cannot be approved as it is: `app/models.py` is a symbolic link"
+    assert any(said in finding for finding in found), found
+    assert said in str(refused.value)
 
 
 @pytest.mark.parametrize("word", ["heads", "head", "base"])
