@@ -22,7 +22,7 @@ another environment (`requires`) for a while (`soak_minutes`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -272,7 +272,3 @@ def _no_cycle(requires: Mapping[str, str | None], source: Path) -> None:
                 raise ConfigError(f"{source}: [{TABLE}] requires go in a circle: {chain}")
             seen.append(step)
             step = requires.get(step)
-
-
-def environment_secrets(environments: Iterable[Environment]) -> list[str]:
-    return [secret for environment in environments for secret in environment.secrets()]

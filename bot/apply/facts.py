@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from bot.drift import DriftChecker
     from bot.environment_watch import EnvironmentWatch
 
-APPLY_LOCK = "apply"
 """Production's apply lock; another environment's is `Environment.lock_name`."""
 
 

@@ -87,7 +87,7 @@ class MigrationResult:
     found: Mapping[str, str] = field(default_factory=dict)
     """What the child reported about itself (`python`, `alembic` versions of a probe)."""
     traced: tuple[Any, ...] = ()
-    """A lock trace's statements as the child reported them (see bot/migrations/lock_trace.py)."""
+    """A lock trace's statements as the child reported them (see bot/migrations/trace_child.py)."""
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,9 @@ class MigrationRunner:
 
     def trace(self, checkout: Checkout, target: str) -> MigrationResult:
         """Upgrade this runner's database (a throwaway copy) to `target`, recording each
-        statement's locks. Reviewed bytes only (see bot/apply/lock_tracing.py): the copy sits
-        on production's server, reachable with production's credentials."""
-        job = {"action": "trace", "target": target, "lock_timeout": self.lock_timeout_seconds}
+        statement's locks. Reviewed bytes only (see bot/apply/lock_tracing.py): the copy may
+        sit on production's server, reachable with production's credentials."""
+        job = {"action": "trace", "target": target}
         verify(checkout)
         argv = [self.python, str(CHILD)]
         return self._run(

@@ -8,15 +8,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.lock_facts import TableSize, TableStats
+from bot.migrations.lock_watch import read_only_engine
 from bot.redact import Redactor
 
-CONNECT_TIMEOUT_SECONDS = 3
-STATEMENT_TIMEOUT_MS = 2000
 _SIZES = text(
     """
     SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
@@ -42,12 +41,7 @@ def read_table_stats(
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
         return TableStats(error=f"{url.get_backend_name()} keeps no table statistics to read")
-    options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c default_transaction_read_only=on"
-    engine = create_engine(
-        url,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": options},
-        pool_pre_ping=False,
-    )
+    engine = read_only_engine(database_url)
     names = sorted({table.rsplit(".", 1)[-1] for table in wanted})
     try:
         with engine.connect() as connection:
