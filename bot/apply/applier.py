@@ -79,8 +79,11 @@ class Applier:
         self.directory = directory
 
     def runner(self, environment: Environment) -> MigrationRunner:
-        """Alembic against one environment, with that environment's own env file."""
+        """Alembic against one environment, with that environment's own env file, read now:
+        a value edited in since the start is masked from here on, as the others are."""
         settings = self.parts.settings
+        env = environment.migration_settings()
+        self.parts.redact.add_prefixed(env.values())
         return MigrationRunner(
             environment.database_url or "",
             self.parts.redact,
@@ -88,7 +91,7 @@ class Applier:
             settings.migration_timeout_seconds,
             python=settings.migration_interpreter,
             layout=self.parts.layout,
-            settings_env=environment.migration_settings(),
+            settings_env=env,
             statement_timeout_seconds=settings.statement_timeout_seconds,
         )
 

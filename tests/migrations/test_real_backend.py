@@ -158,6 +158,20 @@ def test_an_env_file_without_a_setting_the_app_needs_fails_naming_it(
     bot.forget_errors()
 
 
+def test_a_value_edited_into_the_env_file_after_the_start_is_masked_too(
+    backend_bot: Start, pg_url: str, tmp_path: Path
+) -> None:
+    bot = backend_bot(DATABASE_URL=pg_url)
+    # Someone rotates the credentials in the env file while schemabot runs.
+    write_env_file(tmp_path / "backend.env", DATABASE_URL="mysql+pymysql://rotated:pw@db/prod")
+    approve_and_apply(bot)
+
+    bot.wait_for(lambda: "Field required" in thread_of(bot, PENDING), timeout=60)
+    thread = displayed(thread_of(bot, PENDING))
+    assert "SECRET_KEY" in thread and "mysql+pym" not in thread
+    bot.forget_errors()
+
+
 def test_an_env_py_pointed_at_another_database_is_a_failed_verification(
     backend_bot: Start, pg_url: str, other_database: str
 ) -> None:
