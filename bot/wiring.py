@@ -229,12 +229,15 @@ class Services:
         return done + (list(self.sql.review_all(pending)) if pending else [])
 
     def sql_review_of(self, revision: str) -> SqlReviewRecord | None:
-        """The revision's rendered SQL for its bytes as they are now, if any yet."""
-        record = self.store.get_revision(revision)
-        if record is None:
-            return None
-        bundle = self.reviews.state(revision).bundle
-        return self.store.sql_review(revision, version_key(record.blob_sha, bundle))
+        """The revision's rendered SQL for its bytes as its card last showed them (from
+        memory: a modal has three seconds to open, no time for git), else as they are now;
+        None when there is none yet."""
+        state = self.reviews.last_read(revision)
+        if state is None:
+            if self.store.get_revision(revision) is None:
+                return None
+            state = self.reviews.state(revision)
+        return self.store.sql_review(revision, version_key(state.record.blob_sha, state.bundle))
 
     def pending(self) -> list[CardSnapshot]:
         return [self.snapshot(r.revision) for r in self.store.list_revisions(pending_only=True)]

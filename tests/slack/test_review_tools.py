@@ -64,6 +64,15 @@ def test_show_sql_opens_a_modal_with_all_of_it(slackbot: SlackBot) -> None:
     assert "the whole migration is stopped after" in shown
 
 
+def test_show_sql_opens_while_a_fetch_holds_the_clone(slackbot: SlackBot) -> None:
+    slackbot.review_pending()
+
+    # A `git fetch` of the watcher holds the clone for as long as the network takes.
+    with slackbot.services.clone.lock:
+        slackbot.click(SHOW_SQL, REVIEWER)
+        slackbot.wait_for(lambda: slackbot.fake.views_opened)
+
+
 def test_a_revision_without_an_entry_offers_a_draft_in_its_thread(slackbot: SlackBot) -> None:
     slackbot.scan()
     slackbot.push_revision(DEMO_PENDING, None)
