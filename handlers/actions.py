@@ -69,7 +69,7 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         ack()
         revision = known_revision(services, checklist_ref(str(action["block_id"])))
-        reply = _reply(body, respond, client)
+        reply = click_reply(body, respond, client)
         shown = _options_shown(body, action["action_id"])
         selected = {option["value"] for option in action.get("selected_options", [])}
         changed = _act(
@@ -134,10 +134,11 @@ def _who_what(
     body: dict[str, Any], respond: Respond, client: WebClient, services: Services
 ) -> tuple[str, PrivateReply]:
     """The revision a button names, and the way back to the person who clicked it."""
-    return known_revision(services, str(body["actions"][0]["value"])), _reply(body, respond, client)
+    revision = known_revision(services, str(body["actions"][0]["value"]))
+    return revision, click_reply(body, respond, client)
 
 
-def _reply(body: dict[str, Any], respond: Respond, client: WebClient) -> PrivateReply:
+def click_reply(body: dict[str, Any], respond: Respond, client: WebClient) -> PrivateReply:
     """The clicker's private answers go to the click's response_url, which reaches them
     even where they are not a member of the card's channel."""
     channel = (body.get("channel") or {}).get("id")

@@ -18,7 +18,7 @@ from bot.environments import environment_named
 from bot.errors import SchemabotError
 from bot.slack.dialogs import ROLLBACK_CONFIRM, rollback_confirmation
 from bot.wiring import Services
-from handlers.actions import known_revision
+from handlers.actions import click_reply, known_revision
 from handlers.replies import PrivateReply
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,8 @@ def register(app: App, services: Services) -> None:
         ack()
         ref, _, environment = str(body["actions"][0]["value"]).partition("@")
         revision = known_revision(services, ref)
-        user = str(body["user"]["id"])
-        channel = (body.get("channel") or {}).get("id")
-        reply = PrivateReply(respond, client, channel, user)
+        reply = click_reply(body, respond, client)
         reply(Text("Rolling back ", Code(revision), ": checking first…"), replace_original=True)
-        start(services, "rollback", revision, user, reply, environment or None)
+        start(services, "rollback", revision, reply.user, reply, environment or None)
 
     app.action(ROLLBACK_CONFIRM)(rollback_confirm_callback)
