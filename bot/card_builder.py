@@ -12,6 +12,7 @@ from bot.core.card import CardSnapshot, card_title, checklist_lines, disagreemen
 from bot.core.checklist import SEED_REQUIRED_ITEMS, EnvironmentTicks
 from bot.core.concurrency import concurrency_findings
 from bot.core.lock_review import LOCK_OVERRIDE, LockCard, RunSettings
+from bot.core.operations import analyze
 from bot.core.promotion import EnvironmentRow
 from bot.core.records import SqlReviewRecord
 from bot.core.review import ACTIVE_RUN_STATES, latest
@@ -94,8 +95,9 @@ class SnapshotBuilder:
             self.repository.links(branch, record.path),
         )
         source = self.repository.read(branch, record.path)
-        found += disagreements(source, record.path, entry, parsed)
-        found += concurrency_findings(source, record.path)
+        analysis = analyze(source, record.path) if source is not None else None
+        found += disagreements(analysis, entry, parsed)
+        found += concurrency_findings(analysis)
         notified = notified or self.store.get_card(revision) is not None
         key = version_key(record.blob_sha, state.bundle)
         sql = self.store.sql_review(revision, key)

@@ -22,7 +22,7 @@ from bot.core.checklist import (
 from bot.core.consistency import check
 from bot.core.doc import DocEntry, SchemaDoc
 from bot.core.lock_review import LockCard
-from bot.core.operations import analyze
+from bot.core.operations import MigrationAnalysis
 from bot.core.promotion import EnvironmentRow
 from bot.core.records import BOT_ACTOR, GitIdentity, RevisionRecord, SqlReviewRecord
 from bot.core.review import ReviewState
@@ -126,12 +126,11 @@ def card_title(parsed: Revision | None, entry: DocEntry | None, revision: str) -
 
 
 def disagreements(
-    source: str | None, path: str, entry: DocEntry | None, parsed: Revision | None
+    analysis: MigrationAnalysis | None, entry: DocEntry | None, parsed: Revision | None
 ) -> tuple[Finding, ...]:
     """Where the code and its entry disagree, read from the file's syntax tree."""
-    if source is None or parsed is None:
+    if analysis is None or parsed is None:
         return ()
-    analysis = analyze(source, path)
     return tuple(Finding(Level(d.level), d.text) for d in check(entry, analysis, parsed.is_merge))
 
 

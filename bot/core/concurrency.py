@@ -9,18 +9,17 @@ revision fails in production. Read from the file's syntax tree, never run.
 from __future__ import annotations
 
 from bot.core.card import Finding, Level
-from bot.core.operations import analyze
+from bot.core.operations import MigrationAnalysis
 from bot.core.text import Code, Text
 
 CONCURRENT_KINDS = frozenset({"CREATE INDEX", "DROP INDEX"})
 
 
-def concurrency_findings(source: str | None, path: str) -> tuple[Finding, ...]:
+def concurrency_findings(analysis: MigrationAnalysis | None) -> tuple[Finding, ...]:
     """One error per concurrent index operation of `upgrade()` or `downgrade()` that runs
     inside a transaction."""
-    if source is None:
+    if analysis is None:
         return ()
-    analysis = analyze(source, path)
     found = []
     for where, operations in (("upgrade()", analysis.upgrade), ("downgrade()", analysis.downgrade)):
         for op in operations:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from bot.core.concurrency import concurrency_findings
+from bot.core.operations import analyze
 from bot.core.text import plain
 
 HEADER = 'from alembic import op\nrevision = "a1"\ndown_revision = None\n\n'
 
 
 def findings(body: str) -> list[str]:
-    return [plain(f.text) for f in concurrency_findings(HEADER + body, "v/a1.py")]
+    return [plain(f.text) for f in concurrency_findings(analyze(HEADER + body, "v/a1.py"))]
 
 
 def test_a_concurrent_index_in_the_transaction_is_an_error() -> None:
