@@ -17,18 +17,23 @@ class Authorship:
 
     def __init__(self, clone: Clone) -> None:
         self.clone = clone
-        self._cache: dict[tuple[str, frozenset[str]], tuple[GitIdentity, ...]] = {}
+        self._tips: frozenset[str] = frozenset()
+        self._cache: dict[str, tuple[GitIdentity, ...]] = {}
         self._lock = threading.Lock()
 
     def touchers(self, path: str) -> tuple[GitIdentity, ...]:
         """Each distinct author and committer of a commit that changed `path` (following
         renames) on any branch, the earliest first."""
         with self.clone.open() as repo:
-            tips = frozenset(ref.commit.hexsha for ref in repo.remotes.origin.refs)
-            key = (path, tips)
+            # One git process lists every branch tip (GitPython's walk of the refs grows
+            # with their square: seconds at a few thousand branches, on every card render).
+            listed = repo.git.for_each_ref("--format=%(objectname)", "refs/remotes/origin")
+            tips = frozenset(str(listed).split())
             with self._lock:
-                if key in self._cache:
-                    return self._cache[key]
+                if tips != self._tips:
+                    self._tips, self._cache = tips, {}
+                if path in self._cache:
+                    return self._cache[path]
             out = str(
                 repo.git.log("--all", "--follow", "--format=%an%x00%ae%x00%cn%x00%ce", "--", path)
             )
@@ -39,5 +44,6 @@ class Authorship:
             found[GitIdentity(committer_name, committer_email)] = None
         identities = tuple(found)
         with self._lock:
-            self._cache[key] = identities
+            if tips == self._tips:
+                self._cache[path] = identities
         return identities
