@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 
 from bot.core.records import GitIdentity
-from bot.git.clone import Clone
+from bot.git.clone import Clone, branch_tips
 
 
 class Authorship:
@@ -25,10 +25,7 @@ class Authorship:
         """Each distinct author and committer of a commit that changed `path` (following
         renames) on any branch, the earliest first."""
         with self.clone.open() as repo:
-            # One git process lists every branch tip (GitPython's walk of the refs grows
-            # with their square: seconds at a few thousand branches, on every card render).
-            listed = repo.git.for_each_ref("--format=%(objectname)", "refs/remotes/origin")
-            tips = frozenset(str(listed).split())
+            tips = frozenset(branch_tips(repo).values())
             with self._lock:
                 if tips != self._tips:
                     self._tips, self._cache = tips, {}
