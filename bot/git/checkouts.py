@@ -31,29 +31,40 @@ def export_tree(
     limit: int = PREVIEW_TREE_LIMIT,
 ) -> int:
     """Write `commit`'s regular files under `dest`; returns how many. Refuses trees over
-    `limit` bytes (a preview of a huge repository is not worth its disk)."""
+    `limit` bytes (a preview of a huge repository is not worth its disk), before a byte of
+    them is copied: the tree's listing gives every file's size."""
+    too_large = CheckoutError(
+        f"the repository holds more than {limit // 1024**2} MiB of files, "
+        "too much to copy for a preview"
+    )
     written = 0
-    size = 0
     with tempfile.TemporaryFile() as archive:
         with clone.open() as repo:
+            if _files_size(str(repo.git.ls_tree("-r", "-l", "-z", commit))) > limit:
+                raise too_large
             repo.archive(archive, treeish=commit, format="tar")
         archive.seek(0)
         with tarfile.open(fileobj=archive, mode="r:") as tar:
             for member in tar:
                 if not member.isfile():
                     continue
-                size += member.size
-                if size > limit:
-                    raise CheckoutError(
-                        f"the repository holds more than {limit // 1024**2} MiB of files, "
-                        "too much to copy for a preview"
-                    )
                 source = tar.extractfile(member)
                 if source is None:
                     continue
                 _write(dest, member.name, source.read(), executable=bool(member.mode & 0o111))
                 written += 1
     return written
+
+
+def _files_size(listing: str) -> int:
+    """The bytes of the regular files of a `git ls-tree -r -l -z` listing (links and
+    submodules are never copied)."""
+    total = 0
+    for entry in filter(None, listing.split("\0")):
+        mode, kind, _, size = entry.partition("\t")[0].split()
+        if kind == "blob" and mode != "120000":
+            total += int(size)
+    return total
 
 
 def write_blobs(

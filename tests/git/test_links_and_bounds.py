@@ -19,6 +19,7 @@ from bot.core.layout import AlembicLayout
 from bot.core.revision_file import REVISION_FILE_LIMIT
 from bot.core.text import plain
 from bot.demo.project import DEMO_PENDING
+from bot.git.checkouts import CheckoutError, export_tree
 from bot.git.clone import Clone
 from bot.git.doc_push import DocPusher, DocPushError
 from bot.git.repository import RepositoryView
@@ -132,6 +133,22 @@ def test_a_revision_file_past_the_bound_is_not_read(tmp_path: Path, dev: Develop
     dev.push()
 
     assert view_of(tmp_path, dev).read("main", path) is None
+
+
+def test_a_tree_past_the_preview_bound_is_refused_before_anything_is_copied(
+    tmp_path: Path, dev: Developer
+) -> None:
+    dev.write("data/blob.bin", "x" * 4096)
+    dev.push()
+    clone = view_of(tmp_path, dev).clone
+    with clone.open() as repo:
+        tip = repo.commit("origin/main").hexsha
+
+    with pytest.raises(CheckoutError, match="too much to copy"):
+        export_tree(clone, tip, tmp_path / "small", limit=4096)
+    assert not (tmp_path / "small").exists() or not any((tmp_path / "small").iterdir())
+    assert export_tree(clone, tip, tmp_path / "roomy", limit=1024**2) > 0
+    assert (tmp_path / "roomy" / "data" / "blob.bin").stat().st_size == 4096
 
 
 def test_the_status_commit_refuses_to_write_through_a_linked_document(
