@@ -22,7 +22,7 @@ from bot.git.checkout_graph import load_graph, missed_revisions
 from bot.git.checkouts import export_tree
 from bot.git.clone import Clone
 from bot.git.script_location import ScriptLocation, layout_location
-from bot.migrations.runner import Checkout, MigrationRunner
+from bot.migrations.runner import Checkout, MigrationRunner, last_line
 from bot.migrations.sandbox import probe
 from bot.migrations.schema_copy import find_tool, server_major
 from bot.migrations.squawk import squawk_version
@@ -193,11 +193,10 @@ def _preview(
     rendered = result.rendered.get(head.revision)
     if rendered is None or rendered.sql is None:
         why = (rendered.error if rendered else None) or result.error or "no SQL"
-        last = why.strip().splitlines()[-1:]
         yield Check(
             "preview",
             False,
-            f"the head `{head.revision}` does not render offline: {' '.join(last)}",
+            f"the head `{head.revision}` does not render offline: {last_line(why) or ''}",
             "install what env.py imports into SCHEMABOT_MIGRATION_PYTHON's environment; an "
             "env.py that needs settings to render gets none in a preview",
         )

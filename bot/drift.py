@@ -42,7 +42,7 @@ from bot.git.bundle import BundleReader
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
 from bot.git.scan import FIRST_SCAN_COMMIT
-from bot.migrations.runner import MigrationRunner
+from bot.migrations.runner import MigrationRunner, last_line
 from bot.migrations.schema_shape import read_shape
 from bot.migrations.scratch import throwaway_database
 from bot.migrations.versions import DatabaseUnavailable, current_versions
@@ -223,7 +223,7 @@ class DriftChecker:
                 if not result.ok:
                     raise SchemabotError(
                         "the migrations did not build in a scratch database: "
-                        + (result.error or "no reason given").strip().splitlines()[-1]
+                        + (last_line(result.error) or "no reason given")
                     )
             built = current_versions(scratch, self.redact, name="the scratch database")
             if built != versions:

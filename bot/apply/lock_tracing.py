@@ -30,7 +30,7 @@ from bot.core.lock_modes import LockMode, TableLock
 from bot.core.review import ReviewState
 from bot.core.text import plain
 from bot.errors import SchemabotError
-from bot.migrations.runner import Checkout, MigrationRunner
+from bot.migrations.runner import Checkout, MigrationRunner, last_line
 from bot.migrations.schema_copy import copy_schema
 from bot.migrations.scratch import throwaway_database
 from bot.migrations.versions import DatabaseUnavailable, current_versions
@@ -124,8 +124,7 @@ class LockTracer:
             )
             result = runner.trace(checkout, revision)
         if not result.ok:
-            last = (result.error or "the traced run failed").strip().splitlines()[-1:]
-            return LockTrace(error=f"the traced run failed: {last[0] if last else '?'}")
+            return LockTrace(error=f"the traced run failed: {last_line(result.error) or '?'}")
         return LockTrace(tuple(_statement(item, parts.redact) for item in result.traced))
 
 

@@ -74,6 +74,13 @@ class Checkout:
     """A version folder (relative to the ini's) that replaces the ini's own."""
 
 
+def last_line(text: str | None) -> str | None:
+    """The last line of a child's error that says something (where Python puts the error
+    itself, after its traceback); None when there is none."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else None
+
+
 @dataclass(frozen=True)
 class MigrationResult:
     ok: bool

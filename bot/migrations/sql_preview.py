@@ -20,7 +20,7 @@ from bot.core.revision_file import Revision
 from bot.errors import SchemabotError
 from bot.git.checkouts import export_tree
 from bot.git.clone import Clone
-from bot.migrations.runner import Checkout, MigrationRunner
+from bot.migrations.runner import Checkout, MigrationRunner, last_line
 from bot.migrations.sandbox import Confinement
 from bot.migrations.squawk import lint
 from storage.store import Store
@@ -120,9 +120,9 @@ class SqlReviewer:
             rendered = result.rendered.get(item.record.revision)
             if rendered is None or rendered.sql is None:
                 why = (rendered.error if rendered else None) or result.error or "no SQL printed"
-                last = why.strip().splitlines()[-1:] or ["?"]
+                last = (last_line(why) or "?")[:500]
                 reviews[item.record.revision] = self.save(
-                    item.record, item.key, None, f"the preview failed: {last[0][:500]}"
+                    item.record, item.key, None, f"the preview failed: {last}"
                 )
                 continue
             sql = rendered.sql.strip() + "\n"
