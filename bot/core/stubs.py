@@ -44,7 +44,7 @@ def stub_source(revision: Revision) -> str:
             f"`{revision.revision}` sets its links in code ({', '.join(revision.unresolved)})"
         )
     return (
-        f'"""schemabot stand-in for {revision.revision}: it runs nothing."""\n'
+        '"""A schemabot stand-in: it runs nothing."""\n'
         f"revision = {revision.revision!r}\n"
         f"down_revision = {_value(revision.down_revisions)}\n"
         f"branch_labels = {_value(revision.branch_labels)}\n"
