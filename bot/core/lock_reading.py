@@ -147,6 +147,11 @@ def _reading(
 _WORK_ORDER: tuple[Work, ...] = ("none", "brief", "rows", "concurrent", "scan", "index", "rewrite")
 
 
+def slower(work: Work, than: Work) -> bool:
+    """Whether `work` keeps its locks longer than `than` (a rewrite longer than a scan...)."""
+    return _WORK_ORDER.index(work) > _WORK_ORDER.index(than)
+
+
 def _alter_table(statement: str, match: re.Match[str]) -> StatementLocks:
     table = table_name(match.group("name"))
     locks: dict[str, LockMode] = {}
@@ -160,7 +165,7 @@ def _alter_table(statement: str, match: re.Match[str]) -> StatementLocks:
             locks[referenced] = max(
                 locks.get(referenced, LockMode.SHARE_ROW_EXCLUSIVE), LockMode.SHARE_ROW_EXCLUSIVE
             )
-        if _WORK_ORDER.index(action_work) > _WORK_ORDER.index(work):
+        if slower(action_work, work):
             work = action_work
     return _reading(
         [TableLock(name, mode) for name, mode in locks.items()], work, table, known=known

@@ -17,7 +17,7 @@ from typing import Literal
 from bot.core.lock_compare import StatementView, compare, traced_reading
 from bot.core.lock_facts import LockTrace, TableSize, TableStats
 from bot.core.lock_modes import LockMode
-from bot.core.lock_reading import SLOW_WORK, StatementLocks, Work
+from bot.core.lock_reading import SLOW_WORK, StatementLocks, Work, slower
 from bot.core.text import Code, Text
 
 Level = Literal["high", "unknown", "medium"]
@@ -151,7 +151,7 @@ def _holds(views: tuple[StatementView, ...]) -> list[_Hold]:
                 held.by if held else reading.number,
             )
         for table, held in list(holds.items()):
-            if _slower(view.work, held.slowest) and reading.on not in created:
+            if slower(view.work, held.slowest) and reading.on not in created:
                 holds[table] = _Hold(
                     table, held.mode, held.first, view.work, reading.on, reading.number
                 )
@@ -160,11 +160,6 @@ def _holds(views: tuple[StatementView, ...]) -> list[_Hold]:
             holds = {}
     found.extend(holds.values())
     return found
-
-
-def _slower(work: Work, than: Work) -> bool:
-    order: tuple[Work, ...] = ("none", "brief", "rows", "concurrent", "scan", "index", "rewrite")
-    return order.index(work) > order.index(than)
 
 
 def _statement(number: int) -> str:
