@@ -16,6 +16,7 @@ from bot.core.operations import analyze
 from bot.core.promotion import EnvironmentRow
 from bot.core.records import SqlReviewRecord
 from bot.core.review import ACTIVE_RUN_STATES, latest
+from bot.environments import Environment, environment_ticks
 from bot.git.authorship import Authorship
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH
@@ -24,7 +25,6 @@ from storage.store import Store
 
 if TYPE_CHECKING:
     from bot.environment_watch import EnvironmentWatch
-    from bot.environments import Environment
     from bot.lock_impact import LockImpact
 
 
@@ -57,9 +57,7 @@ class SnapshotBuilder:
         self.required_items = required_items
         self.environments = environments
         self.watch = watch
-        self.ticks: EnvironmentTicks = tuple(
-            (phrase, e.name) for e in environments for phrase in e.ticks
-        )
+        self.ticks: EnvironmentTicks = environment_ticks(environments)
         self.locks = locks
         self.run_settings = run_settings
 

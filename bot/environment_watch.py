@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from bot.core.checklist import environment_keys
 from bot.core.records import BOT_ACTOR
 from bot.core.revisions import RevisionGraph
-from bot.environments import Environment
+from bot.environments import Environment, environment_ticks
 from bot.errors import SchemabotError
 from bot.git.repository import RepositoryView
 from bot.migrations.versions import READ_TIMEOUT_SECONDS, DatabaseUnavailable, current_versions
@@ -151,7 +151,7 @@ class EnvironmentWatch:
     def _tick(self) -> None:
         """Tick (or untick) the checklist items environments verify, on every pending
         revision, as the bot: only what changed is written."""
-        ticks = tuple((phrase, e.name) for e in self.environments for phrase in e.ticks)
+        ticks = environment_ticks(self.environments)
         if not ticks:
             return
         changed: set[str] = set()

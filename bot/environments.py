@@ -22,7 +22,7 @@ another environment (`requires`) for a while (`soak_minutes`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from bot.config import (
     _whole,
     read_env_file,
 )
+from bot.core.checklist import EnvironmentTicks
 from bot.core.records import PRODUCTION
 from bot.errors import SchemabotError
 from bot.redact import secrets_in_url
@@ -117,6 +118,11 @@ def environments_of(settings: Settings) -> tuple[Environment, ...]:
             migration_env_file=settings.migration_env_file,
         ),
     )
+
+
+def environment_ticks(environments: Iterable[Environment]) -> EnvironmentTicks:
+    """The checklist phrases environments tick, each with the environment that ticks it."""
+    return tuple((phrase, e.name) for e in environments for phrase in e.ticks)
 
 
 def environment_named(settings: Settings, name: str | None) -> Environment:

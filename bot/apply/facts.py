@@ -16,7 +16,7 @@ from bot.core.layout import AlembicLayout
 from bot.core.records import BOT_ACTOR
 from bot.core.review import ReviewState, applied_bundle
 from bot.core.revision_file import function_body
-from bot.environments import Environment, environments_of
+from bot.environments import Environment, environment_ticks, environments_of
 from bot.git.bundle import blob_text
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
@@ -168,7 +168,7 @@ def appliers_of(parts: ApplyParts, where: Environment) -> tuple[frozenset[str], 
 
 def ticked_by(parts: ApplyParts, items: tuple[ChecklistItem, ...]) -> dict[str, str]:
     """The checklist items environments tick, by key: the environment of each."""
-    ticks = tuple((p, e.name) for e in parts.settings.environments for p in e.ticks)
+    ticks = environment_ticks(parts.settings.environments)
     return environment_keys(items, ticks) if ticks else {}
 
 
