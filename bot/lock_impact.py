@@ -25,7 +25,7 @@ from bot.core.lock_reading import read_locks
 from bot.core.lock_report import LockReport, lock_report, locked_tables
 from bot.core.lock_review import LOCK_OVERRIDE, RunSettings
 from bot.core.records import BOT_ACTOR, SqlReviewRecord
-from bot.core.review import decide
+from bot.core.review import ReviewState, decide
 from bot.git.repository import RepositoryView
 from bot.git.scan import MAIN_BRANCH
 from bot.migrations.table_stats import read_table_stats
@@ -57,9 +57,12 @@ class LockImpact:
     checklist: Callable[[], Sequence[tuple[str, str]]] = lambda: ()
     """The manual checklist items (key, text) a successful trace may tick."""
 
-    def review(self, revision: str) -> tuple[SqlReviewRecord | None, str]:
-        """The revision's SQL review for its bytes now, and the key it is kept under."""
-        state = self.reviews.state(revision)
+    def review(
+        self, revision: str, state: ReviewState | None = None
+    ) -> tuple[SqlReviewRecord | None, str]:
+        """The revision's SQL review for its bytes now (as `state` has them, else as read
+        here), and the key it is kept under."""
+        state = state or self.reviews.state(revision)
         key = version_key(state.record.blob_sha, state.bundle)
         return self.store.sql_review(revision, key), key
 
@@ -112,8 +115,9 @@ class LockImpact:
         trace of each version newly approved and merged (the tracer checks). Returns the
         revisions whose card may change."""
         reports = {}
-        for revision in revisions:
-            review, key = self.review(revision)
+        states = {revision: self.reviews.state(revision) for revision in revisions}
+        for revision, state in states.items():
+            review, key = self.review(revision, state)
             if review is not None and review.sql is not None:
                 trace = self.store.lock_trace(revision, key)
                 reports[revision] = locked_tables(read_locks(review.sql), trace)
@@ -126,7 +130,7 @@ class LockImpact:
             if self.tracer is None:
                 break
             try:
-                trace = self.tracer.trace(revision)
+                trace = self.tracer.trace(revision, states[revision])
             except Exception:
                 log.exception("the lock trace of %s failed", revision)
                 continue

@@ -66,11 +66,12 @@ class LockTracer:
         facts = review_facts(self.parts, revision)
         return check_trace(facts), facts.state
 
-    def trace(self, revision: str) -> LockTrace | None:
+    def trace(self, revision: str, state: ReviewState | None = None) -> LockTrace | None:
         """Trace `revision` if it is due and passes the gates; the trace is kept (a failure
-        too, with why). None when nothing ran."""
+        too, with why). None when nothing ran. `state`: its review as the caller just read
+        it (read here otherwise); the gates read theirs again."""
         parts = self.parts
-        if not self.due(parts.reviews.state(revision)):
+        if not self.due(state or parts.reviews.state(revision)):
             return None
         report, state = self.gates(revision)
         if not report.passed or not self.due(state):
