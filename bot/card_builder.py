@@ -19,7 +19,7 @@ from bot.core.review import ACTIVE_RUN_STATES, latest
 from bot.environments import Environment, environment_ticks
 from bot.git.authorship import Authorship
 from bot.git.repository import RepositoryView
-from bot.git.scan import MAIN_BRANCH
+from bot.git.scan import watched_main
 from bot.reviewing import Reviews
 from storage.store import Store
 
@@ -64,7 +64,7 @@ class SnapshotBuilder:
     @property
     def main_branch(self) -> str:
         """The main branch as the watcher found it (the remote's default, or the setting)."""
-        return self.store.get_meta(MAIN_BRANCH) or self.configured_main
+        return watched_main(self.store, self.configured_main)
 
     def build(self, revision: str, author_user: str | None, notified: bool = False) -> CardSnapshot:
         """`notified`: the card is being posted, so the team is being told right now."""

@@ -27,7 +27,7 @@ from bot.core.lock_review import LOCK_OVERRIDE, RunSettings
 from bot.core.records import BOT_ACTOR, SqlReviewRecord
 from bot.core.review import ReviewState, decide
 from bot.git.repository import RepositoryView
-from bot.git.scan import MAIN_BRANCH
+from bot.git.scan import watched_main
 from bot.migrations.table_stats import read_table_stats
 from bot.redact import Redactor
 from bot.reviewing import Reviews
@@ -179,7 +179,7 @@ def lock_impact(
         return None
 
     def checklist() -> list[tuple[str, str]]:
-        doc = repository.doc(store.get_meta(MAIN_BRANCH) or settings.branch or "main")
+        doc = repository.doc(watched_main(store, settings.branch))
         items = classify(doc.checklist()) if doc is not None else ()
         return [(item.key, item.text) for item in items if item.manual]
 

@@ -40,7 +40,7 @@ from bot.git.authorship import Authorship
 from bot.git.bundle import BundleReader
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
-from bot.git.scan import MAIN_BRANCH, Scanner
+from bot.git.scan import Scanner, watched_main
 from bot.lock_impact import LockImpact, lock_impact, run_settings
 from bot.migrations.runner import MigrationRunner
 from bot.migrations.sandbox import probe
@@ -293,7 +293,7 @@ def build_services(
     main = settings.branch or "main"
 
     def bundle_of(record: RevisionRecord) -> Bundle | None:
-        branch = (store.get_meta(MAIN_BRANCH) or main) if record.on_main else record.branch
+        branch = watched_main(store, main) if record.on_main else record.branch
         return bundles.on_branch(branch, record.path)
 
     reviews = Reviews(
@@ -305,7 +305,7 @@ def build_services(
     authorship = Authorship(clone)
 
     def main_branch() -> str:
-        return store.get_meta(MAIN_BRANCH) or main
+        return watched_main(store, main)
 
     watch = (
         EnvironmentWatch(settings.environments, store, repository, redact, main_branch)

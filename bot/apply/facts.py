@@ -20,7 +20,7 @@ from bot.environments import Environment, environment_ticks, environments_of
 from bot.git.bundle import blob_text
 from bot.git.clone import Clone
 from bot.git.repository import RepositoryView
-from bot.git.scan import MAIN_BRANCH, Scanner
+from bot.git.scan import Scanner, watched_main
 from bot.git.signatures import unsigned_commits
 from bot.migrations.versions import DatabaseUnavailable, current_versions
 from bot.redact import Redactor
@@ -53,7 +53,7 @@ class ApplyParts:
 
 
 def main_branch(parts: ApplyParts) -> str:
-    return parts.store.get_meta(MAIN_BRANCH) or parts.settings.branch or "main"
+    return watched_main(parts.store, parts.settings.branch)
 
 
 def apply_facts(

@@ -40,6 +40,12 @@ schemabot can vouch for them (drift checks rebuild the history from them)."""
 MAIN_BRANCH = "main_branch"
 
 
+def watched_main(store: Store, configured: str | None) -> str:
+    """The main branch as the watcher found it (the remote's default), else the one
+    configured (SCHEMABOT_BRANCH), else `main`."""
+    return store.get_meta(MAIN_BRANCH) or configured or "main"
+
+
 @dataclass(frozen=True)
 class Detected:
     """A revision file the scan reports, with where and by whom it was added."""
