@@ -60,7 +60,7 @@ def missed_revisions(root: Path, location: ScriptLocation) -> str | None:
         if "__pycache__" not in path.parts
         and not path.is_symlink()
         and path.is_file()
-        and _DECLARES_REVISION.search(path.read_bytes()[:65536])
+        and _DECLARES_REVISION.search(_head(path))
     ]
     if len(declaring) < 2 or len(loaded) * 2 > len(declaring):
         return None
@@ -70,3 +70,9 @@ def missed_revisions(root: Path, location: ScriptLocation) -> str | None:
         "folders in code, list them in SCHEMABOT_VERSION_LOCATIONS (`folder/**` reads a "
         "folder and all below it)."
     )
+
+
+def _head(path: Path, size: int = 65536) -> bytes:
+    """The first `size` bytes of a file: enough to see whether it declares a revision."""
+    with open(path, "rb") as file:
+        return file.read(size)

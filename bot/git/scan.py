@@ -136,10 +136,15 @@ class Scanner:
                 if first
                 else self._next_scan(repo, main, tips, location)
             )
-        if first or main in report.moved:
-            missed = missed_revisions(self.clone.path, location)
-            if missed is not None:
-                report = replace(report, problems=(*report.problems, missed))
+            # The checkout is read under the clone's lock: another scan (an apply's gates)
+            # may be checking out a new tip meanwhile.
+            missed = (
+                missed_revisions(self.clone.path, location)
+                if first or main in report.moved
+                else None
+            )
+        if missed is not None:
+            report = replace(report, problems=(*report.problems, missed))
         return report
 
     def _first_scan(
